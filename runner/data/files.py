@@ -81,6 +81,8 @@ def _build(x: np.ndarray, y: np.ndarray, *, name: str, task: str | None, where: 
 def load_npz(path: Path, *, name: str | None = None, task: str | None = None) -> Dataset:
     """Arrays `x`/`y` (or `X`/`Y`, `features`/`labels`, `x_train`/`y_train`) from an .npz file."""
     where = str(path)
+    if not zipfile.is_zipfile(path):  # np.load would read other bytes as a pickle and say so
+        raise DataError(f"{where} is not a readable .npz file (not a zip archive of arrays)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             keys = set(npz.files)
