@@ -1,0 +1,229 @@
+// The language client's life: start from settings, explain a failed start, restart, and
+// publish the server state. The decisions are in settings.ts (pure, unit-tested).
+import * as os from "os";
+import type { Readable } from "stream";
+import * as vscode from "vscode";
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+  State,
+} from "vscode-languageclient/node";
+import { LANGUAGE_ID, SETTINGS } from "./commands";
+import type { ServerState } from "./results";
+import {
+  type CommandLine,
+  describeStartFailure,
+  formatCommandLine,
+  RestartPolicy,
+  type ServerSettings,
+  serverCommandLine,
+  type Variables,
+} from "./settings";
+
+export const CLIENT_ID = "neural";
+export const CLIENT_NAME = "Neural Language Server";
+
+export function readSettings(): ServerSettings {
+  const c = vscode.workspace.getConfiguration();
+  return {
+    pythonPath: c.get<string>(SETTINGS.pythonPath),
+    serverPath: c.get<string>(SETTINGS.serverPath),
+    serverArgs: c.get<string[]>(SETTINGS.serverArgs),
+  };
+}
+
+export function variables(): Variables {
+  return {
+    workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+    userHome: os.homedir(),
+    env: process.env,
+  };
+}
+
+/** Keeps the last lines the server wrote to stderr, to explain a failed start. */
+class StderrTail {
+  private lines: string[] = [];
+  private closed!: Promise<void>;
+  attach(input: Readable, log: vscode.LogOutputChannel): void {
+    let buf = "";
+    this.closed = new Promise((resolve) => {
+      input.on("close", resolve);
+      input.on("end", resolve);
+    });
+    input.setEncoding("utf8");
+    input.on("data", (chunk: string) => {
+      buf += chunk;
+      const parts = buf.split(/\r?\n/);
+      buf = parts.pop() ?? "";
+      for (const line of parts) this.push(line, log);
+    });
+    input.on("end", () => {
+      if (buf) this.push(buf, log);
+      buf = "";
+    });
+  }
+  private push(line: string, log: vscode.LogOutputChannel): void {
+    log.error(line);
+    this.lines.push(line);
+    if (this.lines.length > 50) this.lines.shift();
+  }
+  /** The tail, once the stream closed (or after `ms`, for a server that hangs). */
+  async text(ms: number): Promise<string> {
+    if (this.closed) await Promise.race([this.closed, new Promise((r) => setTimeout(r, ms))]);
+    return this.lines.join("\n");
+  }
+}
+
+export class NeuralClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient | undefined> | undefined;
+  private readonly policy = new RestartPolicy();
+  private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  private _state: ServerState = "stopped";
+  readonly log: vscode.LogOutputChannel;
+  readonly trace: vscode.LogOutputChannel;
+
+  constructor() {
+    this.log = vscode.window.createOutputChannel(CLIENT_NAME, { log: true });
+    this.trace = vscode.window.createOutputChannel(`${CLIENT_NAME} Trace`, { log: true });
+  }
+
+  get state(): ServerState {
+    return this._state;
+  }
+
+  private setState(s: ServerState): void {
+    if (s !== this._state) {
+      this._state = s;
+      this.stateEmitter.fire(s);
+    }
+  }
+
+  /** The running client, starting it if needed; undefined (after telling the user) if it cannot start. */
+  async ready(): Promise<LanguageClient | undefined> {
+    if (this.client && this.client.state === State.Running) return this.client;
+    return this.starting ?? this.start();
+  }
+
+  start(): Promise<LanguageClient | undefined> {
+    this.starting = this.doStart().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async doStart(): Promise<LanguageClient | undefined> {
+    const settings = readSettings();
+    let cl: CommandLine;
+    try {
+      cl = serverCommandLine(settings, variables());
+    } catch (e) {
+      this.setState("failed");
+      void this.offerFix(String((e as Error).message), "Fix the setting, then run \"Neural: Restart Server\".", SETTINGS.serverPath);
+      return undefined;
+    }
+    const tail = new StderrTail();
+    let initialized = false;
+    const log = this.log;
+    const serverOptions: ServerOptions = {
+      // No `transport` here: TransportKind.stdio would append `--stdio` to the arguments.
+      command: cl.command,
+      args: cl.args,
+      options: {
+        cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+        env: { ...process.env, PYTHONUNBUFFERED: "1" },
+      },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [
+        { scheme: "file", language: LANGUAGE_ID },
+        { scheme: "untitled", language: LANGUAGE_ID },
+      ],
+      synchronize: { configurationSection: LANGUAGE_ID },
+      outputChannel: this.log,
+      traceOutputChannel: this.trace,
+      stdioOptions: {
+        stdout: (input, channel) => input.on("data", (d: Buffer) => channel.info(String(d).trimEnd())),
+        stderr: (input) => tail.attach(input, log),
+      },
+      initializationFailedHandler: () => false,
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue }),
+        closed: async () => {
+          if (!initialized) return { action: CloseAction.DoNotRestart, handled: true };
+          if (this.policy.shouldRestart(Date.now(), true)) {
+            return { action: CloseAction.Restart, message: "The Neural language server stopped; restarting it." };
+          }
+          const f = describeStartFailure(cl, settings, undefined, await tail.text(500));
+          void this.offerFix(`${f.message} It crashed 5 times in 3 minutes and was not restarted.`, f.fix, f.setting);
+          return { action: CloseAction.DoNotRestart, handled: true };
+        },
+      },
+    };
+    const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+    this.client = client;
+    client.onDidChangeState((e) => {
+      if (this.client !== client) return;
+      if (e.newState === State.Running) this.setState("running");
+      else if (e.newState === State.Starting) this.setState("starting");
+      else if (this._state !== "failed") this.setState("stopped");
+    });
+    this.setState("starting");
+    this.log.info(`Starting: ${formatCommandLine(cl)}`);
+    try {
+      await client.start();
+      initialized = true;
+      this.setState("running");
+      return client;
+    } catch (e) {
+      if (this.client !== client) return undefined;
+      this.setState("failed");
+      const err = typeof e === "string" ? { message: e } : (e as { code?: string; message?: string });
+      const f = describeStartFailure(cl, settings, err, await tail.text(2000));
+      this.log.error(`${f.message} ${f.fix}`);
+      void this.offerFix(f.message, f.fix, f.setting);
+      return undefined;
+    }
+  }
+
+  private async offerFix(message: string, fix: string, setting: string): Promise<void> {
+    const choice = await vscode.window.showErrorMessage(`${message} ${fix}`, "Open Settings", "Show Log", "Restart Server");
+    if (choice === "Open Settings") await vscode.commands.executeCommand("workbench.action.openSettings", setting);
+    else if (choice === "Show Log") this.log.show();
+    else if (choice === "Restart Server") await this.restart();
+  }
+
+  async stop(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (c) {
+      try {
+        await c.dispose(2000);
+      } catch (e) {
+        this.log.warn(`Stopping the server: ${String(e)}`);
+      }
+    }
+    this.setState("stopped");
+  }
+
+  async restart(): Promise<LanguageClient | undefined> {
+    if (this.starting) await this.starting;
+    await this.stop();
+    this.policy.reset();
+    return this.start();
+  }
+
+  /** The client only when it is running; no auto-start (for background lookups). */
+  get running(): LanguageClient | undefined {
+    return this.client && this.client.state === State.Running ? this.client : undefined;
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.stateEmitter.dispose();
+    this.log.dispose();
+    this.trace.dispose();
+  }
+}

@@ -1,0 +1,28 @@
+// Entry point: wires the client, the commands and the status bar together. The logic lives in
+// client.ts / handlers.ts (VS Code side) and settings.ts / commands.ts / results.ts (pure).
+import * as vscode from "vscode";
+import { NeuralClient } from "./client";
+import { registerAll, RESTART_SETTINGS } from "./commands";
+import { commandHandlers } from "./handlers";
+import { ShapeStatus } from "./statusBar";
+
+let neural: NeuralClient | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const nc = new NeuralClient();
+  neural = nc;
+  context.subscriptions.push(
+    nc,
+    ...registerAll(commandHandlers(nc), (id, handler) => vscode.commands.registerCommand(id, handler)),
+    new ShapeStatus(nc),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (RESTART_SETTINGS.some((s) => e.affectsConfiguration(s))) void nc.restart();
+    }),
+  );
+  void nc.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await neural?.stop();
+  neural = undefined;
+}

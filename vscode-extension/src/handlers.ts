@@ -1,0 +1,211 @@
+// Palette / menu command handlers. Each calls the same server command as the code lenses and
+// code actions; formatting and argument building live in the pure modules.
+import { randomUUID } from "crypto";
+import * as fs from "fs";
+import * as vscode from "vscode";
+import {
+  ExecuteCommandRequest,
+  type LanguageClient,
+  ResponseError,
+  WorkDoneProgress,
+  WorkDoneProgressCancelNotification,
+} from "vscode-languageclient/node";
+import type { NeuralClient } from "./client";
+import { readSettings, variables } from "./client";
+import {
+  type Backend,
+  type CommandId,
+  compileCommand,
+  type ExecuteCommand,
+  LANGUAGE_ID,
+  NETWORK_SHAPE_REQUEST,
+  runHpoCommand,
+  SETTINGS,
+  trainCommand,
+} from "./commands";
+import {
+  asCompileResult,
+  asHpoResult,
+  asNetworkShape,
+  asTrainResult,
+  formatHpoResult,
+  formatTrainResult,
+  type NetworkShape,
+  ProgressAdapter,
+  type WorkDoneValue,
+} from "./results";
+import { tuiCommandLine } from "./settings";
+
+const REQUEST_CANCELLED = -32800;
+const TUI_TERMINAL = "Neural Experiments";
+
+interface Target {
+  document: vscode.TextDocument;
+  uri: string;
+  network: string | null;
+}
+
+/** Asks the server for the network/layer shape at a position; null when there is none. */
+export async function networkShapeAt(
+  client: LanguageClient,
+  document: vscode.TextDocument,
+  position: vscode.Position,
+  token?: vscode.CancellationToken,
+): Promise<NetworkShape | null> {
+  const params = { uri: client.code2ProtocolConverter.asUri(document.uri), position: { line: position.line, character: position.character } };
+  const result = await client.sendRequest(NETWORK_SHAPE_REQUEST, params, token);
+  return asNetworkShape(result);
+}
+
+/** The `.neural` document a command is about: the menu's resource, else the active editor. */
+async function resolveTarget(client: LanguageClient, resource: unknown): Promise<Target | undefined> {
+  let document: vscode.TextDocument | undefined;
+  let position: vscode.Position | undefined;
+  if (resource instanceof vscode.Uri) {
+    document = await vscode.workspace.openTextDocument(resource);
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
+    position = editor?.selection.active;
+  } else if (vscode.window.activeTextEditor) {
+    document = vscode.window.activeTextEditor.document;
+    position = vscode.window.activeTextEditor.selection.active;
+  }
+  if (!document || document.languageId !== LANGUAGE_ID) {
+    void vscode.window.showErrorMessage("Open a .neural file first: this command works on the Neural program in the active editor.");
+    return undefined;
+  }
+  let network: string | null = null;
+  if (position) {
+    try {
+      network = (await networkShapeAt(client, document, position))?.network ?? null;
+    } catch {
+      network = null; // the server then picks the file's first network
+    }
+  }
+  return { document, uri: client.code2ProtocolConverter.asUri(document.uri), network };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Runs a server command inside a cancellable notification. The server's `$/progress` reports
+ * for our workDoneToken fill the notification; Cancel sends `window/workDoneProgress/cancel`,
+ * and the server ends the run and answers with what it has.
+ */
+export function executeWithProgress(client: LanguageClient, title: string, cmd: ExecuteCommand, cancellable: boolean): Thenable<unknown> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable }, async (progress, token) => {
+    const workDoneToken = `neural-${randomUUID()}`;
+    const adapter = new ProgressAdapter();
+    const sub = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => progress.report(adapter.update(value as WorkDoneValue)));
+    const onCancel = token.onCancellationRequested(() => {
+      progress.report({ message: "cancelling…" });
+      void client.sendNotification(WorkDoneProgressCancelNotification.type, { token: workDoneToken });
+    });
+    try {
+      return await client.sendRequest(ExecuteCommandRequest.type, { command: cmd.command, arguments: cmd.arguments, workDoneToken });
+    } finally {
+      sub.dispose();
+      onCancel.dispose();
+    }
+  });
+}
+
+async function reportFailure(what: string, e: unknown): Promise<void> {
+  if (e instanceof ResponseError && e.code === REQUEST_CANCELLED) {
+    void vscode.window.showInformationMessage(`Neural: ${what} cancelled.`);
+    return;
+  }
+  void vscode.window.showErrorMessage(`Neural: ${what} failed: ${errorText(e)}`);
+}
+
+async function openOptimized(optimizedUri: string, text: string): Promise<void> {
+  let doc: vscode.TextDocument;
+  const uri = optimizedUri ? vscode.Uri.parse(optimizedUri) : undefined;
+  if (uri && (uri.scheme !== "file" || fs.existsSync(uri.fsPath))) {
+    doc = await vscode.workspace.openTextDocument(uri);
+  } else {
+    doc = await vscode.workspace.openTextDocument({ language: LANGUAGE_ID, content: text });
+  }
+  await vscode.window.showTextDocument(doc, { preview: false });
+}
+
+export function openTui(): void {
+  const existing = vscode.window.terminals.find((t) => t.name === TUI_TERMINAL && t.exitStatus === undefined);
+  if (existing) {
+    existing.show();
+    return;
+  }
+  let cl;
+  try {
+    cl = tuiCommandLine(readSettings(), variables());
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Neural: ${errorText(e)}`);
+    return;
+  }
+  const term = vscode.window.createTerminal({
+    name: TUI_TERMINAL,
+    shellPath: cl.command,
+    shellArgs: cl.args,
+    cwd: vscode.workspace.workspaceFolders?.[0]?.uri,
+  });
+  term.show();
+}
+
+/** The handler table; `registerAll` checks it covers COMMANDS exactly. */
+export function commandHandlers(nc: NeuralClient): Record<CommandId, (resource?: unknown) => Promise<void> | void> {
+  async function withTarget(f: (client: LanguageClient, t: Target) => Promise<void>, resource: unknown): Promise<void> {
+    const client = await nc.ready();
+    if (!client) return; // nc already told the user why, with a fix
+    const t = await resolveTarget(client, resource);
+    if (t) await f(client, t);
+  }
+
+  const compile = (backend: Backend, label: string) => (resource?: unknown) =>
+    withTarget(async (client, t) => {
+      try {
+        const raw = await executeWithProgress(client, `Neural: Compile to ${label}`, compileCommand(t.uri, backend, t.network), false);
+        const r = asCompileResult(raw);
+        // The server also asks to show it (window/showDocument); this covers a client that declined.
+        const shown = vscode.window.visibleTextEditors.some((e) => e.document.uri.fsPath === r.path);
+        if (!shown) await vscode.window.showTextDocument(vscode.Uri.file(r.path), { preview: false });
+        vscode.window.setStatusBarMessage(`Neural: wrote ${r.path}`, 5000);
+      } catch (e) {
+        await reportFailure(`Compile to ${label}`, e);
+      }
+    }, resource);
+
+  return {
+    "neural.runHpo": (resource) =>
+      withTarget(async (client, t) => {
+        const trials = vscode.workspace.getConfiguration().get<number | null>(SETTINGS.hpoTrials, null);
+        let r;
+        try {
+          r = asHpoResult(await executeWithProgress(client, "Neural: Run HPO", runHpoCommand(t.uri, t.network, trials), true));
+        } catch (e) {
+          return reportFailure("Run HPO", e);
+        }
+        const open = "Open optimized program";
+        const choice = await vscode.window.showInformationMessage(formatHpoResult(r), open, "Open Experiments (TUI)");
+        if (choice === open) await openOptimized(r.optimized_uri, r.optimized_text);
+        else if (choice) openTui();
+      }, resource),
+    "neural.compilePytorch": compile("pytorch", "PyTorch"),
+    "neural.compileTensorflow": compile("tensorflow", "TensorFlow"),
+    "neural.train": (resource) =>
+      withTarget(async (client, t) => {
+        let r;
+        try {
+          r = asTrainResult(await executeWithProgress(client, "Neural: Train", trainCommand(t.uri, t.network), true));
+        } catch (e) {
+          return reportFailure("Train", e);
+        }
+        const choice = await vscode.window.showInformationMessage(formatTrainResult(r), "Open Experiments (TUI)");
+        if (choice) openTui();
+      }, resource),
+    "neural.openTui": () => openTui(),
+    "neural.restartServer": async () => {
+      await nc.restart();
+    },
+  };
+}
