@@ -1,0 +1,70 @@
+"""Rich progress on the terminal: one bar per epoch that stays, with the epoch's metrics beside it.
+
+Written to stderr so stdout keeps only what the command prints (final metrics). quiet=True turns
+it into no-ops (tests, HPO trials).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+
+SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc", "epoch_time": "time"}
+
+
+def format_metrics(metrics: Mapping[str, float]) -> str:
+    parts = []
+    for name, value in metrics.items():
+        text = f"{value:.2f}s" if name == "epoch_time" else f"{value:.4f}"
+        parts.append(f"{SHORT_NAMES.get(name, name)} {text}")
+    return "  ".join(parts)
+
+
+class EpochProgress:
+    def __init__(self, epochs: int, *, quiet: bool = False) -> None:
+        self.epochs = epochs
+        self.quiet = quiet
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> EpochProgress:
+        if not self.quiet:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("epoch {task.fields[epoch]:>{task.fields[width]}}/{task.fields[epochs]}"),
+                BarColumn(bar_width=24),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[metrics]}"),
+                console=Console(stderr=True),
+            )
+            self._progress.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def start_epoch(self, epoch: int, steps: int) -> None:
+        if self._progress is not None:
+            self._task = self._progress.add_task(
+                "", total=steps, epoch=epoch, epochs=self.epochs, width=len(str(self.epochs)), metrics=""
+            )
+
+    def advance(self) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task)
+
+    def end_epoch(self, metrics: Mapping[str, float]) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, metrics=format_metrics(metrics))

@@ -1,0 +1,115 @@
+"""The PyTorch loop: tensors stay on the device, batches are index slices of a seeded permutation.
+
+Metrics match Keras' definitions: `loss` and `accuracy` are sample-weighted means over the
+epoch's training batches (model in train mode), `val_*` come from the held-out samples in eval mode.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from runner.training.devices import torch_device
+from runner.training.errors import TrainingError
+from runner.training.history import History
+from runner.training.plan import Plan, batch_bounds, seed_python_and_numpy
+from runner.training.targets import INDEX, encode_targets
+
+EVAL_BATCH = 512  # evaluation holds no gradients, so bigger batches are safe and faster
+
+
+def _unpack_optimizer(result: Any) -> tuple[Any, Any]:
+    if isinstance(result, tuple) and len(result) == 2:
+        return result
+    return result, None  # a bare optimizer: tolerated, no schedule
+
+
+def _correct(out: Any, labels: Any, kind: str) -> Any:
+    if kind == "binary":
+        return ((out.reshape(len(out), -1)[:, 0] > 0.5).long() == labels).sum()
+    return (out.argmax(dim=-1) == labels).sum()
+
+
+def run(plan: Plan) -> History:
+    import torch
+
+    settings, split, module = plan.settings, plan.split, plan.module
+    seed_python_and_numpy(settings.seed)
+    torch.manual_seed(settings.seed)
+    device = torch_device(settings.device)
+
+    model = module.build_model()
+    if not isinstance(model, torch.nn.Module):
+        raise TrainingError(f"build_model() returned {type(model).__name__}, not a torch.nn.Module")
+    model.to(device)
+    optimizer, scheduler = _unpack_optimizer(module.build_optimizer(model))
+    loss_fn = module.build_loss()
+
+    def tensor(a: np.ndarray | None, dtype: Any) -> Any:
+        return None if a is None else torch.as_tensor(a, dtype=dtype, device=device)
+
+    x_train, x_val = tensor(split.x_train, torch.float32), tensor(split.x_val, torch.float32)
+    model.eval()
+    with torch.no_grad():
+        out_shape = tuple(model(x_train[:2]).shape[1:])
+    targets = encode_targets(plan.dataset, split.y_train, split.y_val, plan.loss_name, out_shape)
+    target_dtype = torch.long if targets.form == INDEX else torch.float32
+    y_train, y_val = tensor(targets.train, target_dtype), tensor(targets.val, target_dtype)
+    labels_train, labels_val = tensor(split.y_train, torch.long), tensor(split.y_val, torch.long)
+    kind = targets.accuracy
+
+    n = len(x_train)
+    bounds = batch_bounds(n, settings.batch_size)
+    session = plan.session(backend="pytorch", device=str(device), steps=len(bounds), accuracy=kind is not None)
+    generator = torch.Generator().manual_seed(settings.seed)
+
+    def evaluate() -> dict[str, float]:
+        model.eval()
+        loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long)
+        with torch.no_grad():
+            for start in range(0, len(x_val), EVAL_BATCH):
+                stop = start + EVAL_BATCH
+                out = model(x_val[start:stop])
+                loss_sum += loss_fn(out, y_val[start:stop]) * len(out)
+                if kind:
+                    correct += _correct(out, labels_val[start:stop], kind)
+        metrics = {"val_loss": loss_sum.item() / len(x_val)}
+        if kind:
+            metrics["val_accuracy"] = correct.item() / len(x_val)
+        return metrics
+
+    with session.progress:
+        session.begin()
+        for epoch in range(1, settings.epochs + 1):
+            session.start_epoch(epoch)
+            began = time.perf_counter()
+            model.train()
+            order = torch.randperm(n, generator=generator).to(device)
+            loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long)
+            for start, stop in bounds:
+                idx = order[start:stop]
+                out = model(x_train[idx])
+                loss = loss_fn(out, y_train[idx])
+                if loss.dim() != 0:
+                    raise TrainingError(f"build_loss() must return a scalar, got a tensor shaped {tuple(loss.shape)}")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                loss_sum += loss.detach() * (stop - start)
+                if kind:
+                    correct += _correct(out.detach(), labels_train[idx], kind)
+                session.advance()
+            metrics = {"loss": loss_sum.item() / n}
+            if kind:
+                metrics["accuracy"] = correct.item() / n
+            if x_val is not None:
+                metrics.update(evaluate())
+            metrics["epoch_time"] = time.perf_counter() - began
+            if session.end_epoch(epoch, metrics):
+                break
+    model.eval()
+    return session.finish(model)
