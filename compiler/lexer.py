@@ -1,0 +1,125 @@
+"""Tokenizer: one compiled regular expression, tokens as parallel lists (cheap to index)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from compiler import diagnostics as dg
+from compiler.diagnostics import Diagnostic
+
+# Leading blanks are folded into each match: half as many matches as a separate ws token.
+_TOKEN = re.compile(
+    r"""
+    [ \t\r\f\v\ufeff]*
+    (?:
+     (?P<nl>\n)
+    |(?P<comment>(?:\#|//)[^\n]*)
+    |(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
+    |(?P<str>"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')
+    |(?P<punct>[(){}\[\],:=@*;+-])
+    |(?P<open_str>["'])
+    |(?P<bad>.)
+    |(?P<end>$)
+    )
+    """,
+    re.VERBOSE,
+)
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
+
+
+def unescape(body: str) -> str:
+    """The value of a string literal's body; unknown escapes keep their backslash."""
+    if "\\" not in body:
+        return body
+    out: list[str] = []
+    i, n = 0, len(body)
+    while i < n:
+        c = body[i]
+        if c == "\\" and i + 1 < n:
+            nxt = body[i + 1]
+            out.append(_ESCAPES.get(nxt, "\\" + nxt))
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+@dataclass(slots=True)
+class Tokens:
+    kinds: list[str] = field(default_factory=list)  # "name", "num", "str", a punctuation char, "eof"
+    texts: list[str] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    bol: list[bool] = field(default_factory=list)  # first token on its line
+    cols: list[int] = field(default_factory=list)  # column of the token on its line
+    comments: list[tuple[str, int, int]] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def tokenize(text: str) -> Tokens:
+    toks = Tokens()
+    kinds, texts, starts, ends, bol, cols = (
+        toks.kinds, toks.texts, toks.starts, toks.ends, toks.bol, toks.cols,
+    )
+    n = len(text)
+    # An unterminated string ends its line; scanning resumes at that newline.
+    resume = _scan(text, 0, toks, 0, True)
+    while resume is not None:
+        resume = _scan(text, resume, toks, resume, False)
+    kinds.append("eof")
+    texts.append("")
+    starts.append(n)
+    ends.append(n)
+    bol.append(True)
+    cols.append(0)
+    return toks
+
+
+def _scan(text: str, pos0: int, toks: Tokens, line_start: int, at_bol: bool) -> int | None:
+    """Tokenize from pos0; returns where to resume after an unterminated string, or None."""
+    kinds, texts, starts, ends, bol, cols = (
+        toks.kinds, toks.texts, toks.starts, toks.ends, toks.bol, toks.cols,
+    )
+    n = len(text)
+    for m in _TOKEN.finditer(text, pos0):
+        kind = m.lastgroup
+        if kind is None or kind == "end":
+            break
+        pos, end = m.span(kind)
+        if kind == "nl":
+            line_start = end
+            at_bol = True
+            continue
+        if kind == "comment":
+            toks.comments.append((m.group(kind), pos, end))
+            continue
+        if kind == "bad":
+            toks.diagnostics.append(dg.make("N101", f"invalid character {text[pos]!r}", pos, end))
+            continue
+        if kind == "open_str":
+            # An unterminated string: report it and take the rest of the line as its text.
+            line_end = text.find("\n", pos)
+            str_end = n if line_end < 0 else line_end
+            toks.diagnostics.append(
+                dg.make("N104", "unterminated string: add the closing quote", pos, str_end)
+            )
+            kinds.append("str")
+            texts.append(text[pos:str_end] + text[pos])
+            starts.append(pos)
+            ends.append(str_end)
+            bol.append(at_bol)
+            cols.append(pos - line_start)
+            return None if line_end < 0 else str_end
+        tok = m.group(kind)
+        kinds.append(tok if kind == "punct" else kind)
+        texts.append(tok)
+        starts.append(pos)
+        ends.append(end)
+        bol.append(at_bol)
+        cols.append(pos - line_start)
+        at_bol = False
+    return None

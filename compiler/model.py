@@ -1,0 +1,107 @@
+"""The checked model (IR): what a program means, with every HPO expression resolved to a
+named search parameter. Built by `checks`; read by shapes, codegen, the server and runner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from compiler.dims import Shape
+from compiler.layers import LayerSpec
+from compiler.syntax import HPO, Call, LayerStmt, Network
+
+if TYPE_CHECKING:
+    from compiler.space import HPOParam, Space
+
+
+class Symbol(str):
+    """A bare identifier used as a value (`loss: mse`): a string that was not quoted."""
+
+
+@dataclass(slots=True, eq=False)
+class HPORef:
+    """A value that the search chooses."""
+
+    param: HPOParam
+
+    def __repr__(self) -> str:
+        return f"HPO<{self.param.name}>"
+
+
+@dataclass(slots=True, eq=False)
+class CallValue:
+    """A call used as a value, e.g. `ExponentialDecay(0.1, 1000, 0.96)`."""
+
+    name: str
+    params: dict[str, Any]
+    start: int
+    end: int
+
+
+@dataclass(slots=True, eq=False)
+class LayerIR:
+    spec: LayerSpec | None  # None: unknown layer (already reported)
+    name: str  # canonical spelling
+    params: dict[str, Any]  # given arguments (values, HPORef, LayerIR for wrappers)
+    start: int
+    end: int
+    name_start: int
+    name_end: int
+    path: str  # e.g. layers[3].Dense
+    node: Call | HPO | None = None
+    children: list[LayerIR] | None = None  # block (ResidualConnection)
+    device: str | None = None
+    choice: HPOParam | None = None  # a layer chosen by HPO: options are LayerIR
+    macro: str | None = None  # expanded from this macro
+    use_start: int = -1  # where the macro was used (for diagnostics inside macros)
+    use_end: int = -1
+
+    def full_params(self) -> dict[str, Any]:
+        """Given arguments plus defaults for the rest."""
+        if self.spec is None:
+            return dict(self.params)
+        out = {p.name: p.default for p in self.spec.params if not p.required}
+        out.update(self.params)
+        return out
+
+
+@dataclass(slots=True, eq=False)
+class StmtIR:
+    """One layer statement of a network and the layers it expands to (macros, `* N`)."""
+
+    stmt: LayerStmt
+    layers: list[LayerIR]
+    index: int  # position in `layers:`
+
+
+@dataclass(slots=True, eq=False)
+class OptimizerIR:
+    name: str
+    params: dict[str, Any]
+    start: int
+    end: int
+
+
+@dataclass(slots=True, eq=False)
+class NetworkIR:
+    name: str
+    node: Network
+    inputs: list[Shape]
+    stmts: list[StmtIR] = field(default_factory=list)
+    loss: Any = None  # str, HPORef, or None
+    loss_params: dict[str, Any] = field(default_factory=dict)
+    optimizer: OptimizerIR | HPORef | None = None
+    metrics: list[str] = field(default_factory=list)
+    train: dict[str, Any] = field(default_factory=dict)
+    execute: dict[str, Any] = field(default_factory=dict)
+    space: Space | None = None
+
+    @property
+    def layers(self) -> list[LayerIR]:
+        """The layers in order of execution, macros and repetitions expanded."""
+        return [layer for s in self.stmts for layer in s.layers]
+
+    @property
+    def input_shape(self) -> Shape | None:
+        return self.inputs[0] if len(self.inputs) == 1 else None

@@ -1,0 +1,376 @@
+"""Shape inference over the whole HPO space.
+
+Shapes flow layer by layer as a set: each possible shape carries a witness, the HPO values
+that lead to it. A layer whose shape-changing parameters are searched is run once per
+combination of their values (wide integer ranges become a `Span` dimension instead), so a
+choice of kernel sizes gives every output shape, and a shape error that happens only for
+some values is reported with those values.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler import diagnostics as dg
+from compiler import dims as D
+from compiler.diagnostics import Diagnostic, Related
+from compiler.dims import Dim, Shape, ShapeError, Span
+from compiler.model import HPORef, LayerIR, NetworkIR
+from compiler.space import HPOParam
+
+MAX_SHAPES = 256  # distinct shapes kept per layer
+MAX_COMBOS = 4096  # value combinations tried per layer
+SPAN_PARAMS = {"units", "filters", "output_dim", "depth_multiplier", "ff_dim", "key_dim"}
+
+# A witness is a persistent linked list of (name, value) cells: (name, value, rest) or ().
+# Extending it is O(1) whatever the depth, which keeps inference linear in layers.
+Witness = tuple
+
+
+def witness_items(w: Witness) -> list[tuple[str, Any]]:
+    out = []
+    while w:
+        name, value, w = w
+        out.append((name, value))
+    out.reverse()
+    return out
+
+
+def witness_get(w: Witness, name: str, default: Any = None) -> Any:
+    while w:
+        n, value, w = w
+        if n == name:
+            return value
+    return default
+
+
+_MISSING = object()
+
+
+@dataclass(slots=True, eq=False)
+class LayerShape:
+    """What inference found for one layer occurrence (after macro and `* N` expansion)."""
+
+    layer: LayerIR
+    inputs: dict[Shape, Witness] | None  # None: unknown (after an unknown layer)
+    outputs: dict[Shape, Witness] | None
+    params: Dim = None  # parameter count (a Span when HPO changes it)
+    stmt_index: int = -1
+
+
+@dataclass(slots=True, eq=False)
+class NetworkShapes:
+    network: NetworkIR
+    layers: list[LayerShape] = field(default_factory=list)
+    total_params: Dim = None
+
+    def for_stmt(self, index: int) -> list[LayerShape]:
+        return [ls for ls in self.layers if ls.stmt_index == index]
+
+    @property
+    def output(self) -> dict[Shape, Witness] | None:
+        if not self.layers:
+            return None
+        return self.layers[-1].outputs
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return "none" if v is None else str(v)
+
+
+def describe_witness(w: Witness, params: dict[str, HPOParam]) -> str:
+    parts = []
+    for name, v in witness_items(w):
+        p = params.get(name)
+        shown = p.public_value(v) if p is not None else v
+        if p is not None and p.kind in ("choice", "custom") and not isinstance(shown, str):
+            parts.append(f"{name}={_show(shown)}")
+        elif isinstance(shown, str) and p is not None and p.kind == "choice" and \
+                not isinstance(p.options[v], str):
+            parts.append(f"{name}={shown}")
+        else:
+            parts.append(f"{name}={_show(shown)}")
+    return " and ".join(parts)
+
+
+class Inference:
+    def __init__(self, net: NetworkIR) -> None:
+        self.net = net
+        self.diags: list[Diagnostic] = []
+        self.params = {p.name: p for p in (net.space or [])}
+        self.reported: set[tuple[int, str]] = set()
+        self.static: dict[int, dict] = {}
+        # Parameters used by more than one layer occurrence (macros, `* N`) must keep one value.
+        seen: set[str] = set()
+        self.shared: set[str] = set()
+        for layer in net.layers:
+            for _pname, ref in self._shape_refs(layer) if layer.spec else []:
+                n = ref.param.name
+                (self.shared if n in seen else seen).add(n)
+            if layer.choice is not None:
+                n = layer.choice.name
+                (self.shared if n in seen else seen).add(n)
+                self.shared.update(p.name for p in layer.choice.children)
+            if layer.children:
+                self.shared.update(p.name for p in (net.space or []))
+
+    def _static(self, layer: LayerIR) -> dict:
+        """Parameters of a layer with nothing searched that changes its shape (cached)."""
+        key = id(layer)
+        got = self.static.get(key)
+        if got is None:
+            got = self.static[key] = self._bind(layer, {})
+        return got
+
+    # ------------------------------------------------------------------ values
+    def _values(self, ref: HPORef, name: str) -> list[Any]:
+        p = ref.param
+        vals = p.values()
+        if vals is not None:
+            return vals
+        if p.kind == "range" and p.is_int and name in SPAN_PARAMS:
+            return [Span(int(p.low), int(p.high))]
+        if p.kind in ("range", "log_range"):
+            lo, hi = p.low, p.high
+            if p.is_int:
+                return [int(lo), int(hi)]
+            return [lo, hi]
+        return [p.default()]
+
+    def _concrete(self, ref: HPORef, v: Any, pname: str) -> Any:
+        p = ref.param
+        if p.kind in ("choice", "custom") and isinstance(v, int):
+            opt = p.options[v]
+            if isinstance(opt, HPORef):
+                return None  # resolved through its own parameter
+            return opt
+        return v
+
+    def _shape_refs(self, layer: LayerIR) -> list[tuple[str, HPORef]]:
+        """Searched parameters that change this layer's shape (the wrapped layer's too)."""
+        out = []
+        if layer.spec is None:
+            return out
+        for pname, v in layer.params.items():
+            spec_p = layer.spec.param(pname)
+            if isinstance(v, HPORef) and spec_p is not None and spec_p.shape:
+                out.extend(self._flatten_ref(pname, v))
+            elif isinstance(v, LayerIR):
+                out.extend(self._shape_refs(v))
+        return out
+
+    def _flatten_ref(self, pname: str, ref: HPORef) -> list[tuple[str, HPORef]]:
+        out = [(pname, ref)]
+        for o in ref.param.options if ref.param.kind == "choice" else []:
+            if isinstance(o, HPORef):
+                out.extend(self._flatten_ref(pname, o))
+        return out
+
+    def _bind(self, layer: LayerIR, assign: dict[str, Any]) -> dict:
+        """The layer's parameters with defaults, HPO values from `assign`."""
+        out = layer.full_params()
+        for k, v in list(out.items()):
+            if isinstance(v, HPORef):
+                out[k] = self._resolve(v, assign, k)
+            elif isinstance(v, LayerIR):
+                out[k] = _Bound(v.spec, self._bind(v, assign)) if v.spec else None
+        return out
+
+    def _resolve(self, ref: HPORef, assign: dict[str, Any], pname: str) -> Any:
+        p = ref.param
+        v = assign.get(p.name)
+        if v is None:
+            v = p.default()
+        if p.kind in ("choice", "custom") and isinstance(v, int) and not isinstance(v, Span):
+            opt = p.options[v] if v < len(p.options) else None
+            if isinstance(opt, HPORef):
+                return self._resolve(opt, assign, pname)
+            if isinstance(opt, dict) and p.kind == "custom":
+                return opt.get(pname, opt)
+            return opt
+        return v
+
+    # ------------------------------------------------------------------ inference
+    def run(self) -> NetworkShapes:
+        res = NetworkShapes(self.net)
+        state: dict[Shape, Witness] | None = (
+            {self.net.inputs[0]: ()} if len(self.net.inputs) == 1 else None
+        )
+        for stmt in self.net.stmts:
+            for layer in stmt.layers:
+                ls = self.layer(layer, state, stmt.stmt.start, stmt.stmt.end)
+                ls.stmt_index = stmt.index
+                res.layers.append(ls)
+                state = ls.outputs
+        total: Dim = 0
+        for ls in res.layers:
+            total = D.add(total, ls.params)
+        res.total_params = total
+        return res
+
+    def layer(self, layer: LayerIR, state, use_s: int, use_e: int) -> LayerShape:
+        if state is None:
+            return LayerShape(layer, None, None, None)
+        if layer.choice is not None:
+            return self.choice_layer(layer, state, use_s, use_e)
+        if layer.spec is None:
+            return LayerShape(layer, state, None, None)
+        refs = self._shape_refs(layer)
+        out: dict[Shape, Witness] = {}
+        counts: list[Dim] = []
+        failures: list[tuple[Witness, ShapeError]] = []
+        warns: list = []
+        for shape, wit in state.items():
+            names = []
+            choices = []
+            fixed = {}
+            for pname, ref in refs:
+                pn = ref.param.name
+                if pn in names or pn in fixed:
+                    continue
+                prior = witness_get(wit, pn, _MISSING) if pn in self.shared else _MISSING
+                if prior is not _MISSING:
+                    fixed[pn] = prior
+                    continue
+                names.append(pn)
+                choices.append(self._values(ref, pname))
+            n = 0
+            for combo in itertools.product(*choices):
+                n += 1
+                if n > MAX_COMBOS:
+                    break
+                assign = dict(fixed)
+                assign.update(zip(names, combo, strict=True))
+                own = wit
+                for k, v in zip(names, combo, strict=True):
+                    own = (k, v, own)
+                bound = self._bind(layer, assign) if assign or refs else self._static(layer)
+                try:
+                    o = self.apply(layer, shape, bound, warns, own)
+                except ShapeError as e:
+                    failures.append((own, e))
+                    continue
+                if o not in out and len(out) < MAX_SHAPES:
+                    out[o] = own
+                try:
+                    counts.append(self.count(layer, shape, bound, o, own))
+                except (ShapeError, TypeError, KeyError):
+                    counts.append(None)
+        self.report(layer, failures, bool(out), use_s, use_e, warns)
+        params = _merge_counts(counts)
+        return LayerShape(layer, state, out if out else None, params)
+
+    def apply(self, layer: LayerIR, shape: Shape, bound: dict, warns: list, assign) -> Shape:
+        spec = layer.spec
+        if spec.block != "no" and layer.children is not None:
+            cur: dict[Shape, Witness] | None = {shape: assign}
+            for child in layer.children:
+                ls = self.layer(child, cur, layer.start, layer.end)
+                cur = ls.outputs
+                if cur is None:
+                    return shape
+            outs = list(cur)
+            if spec.name == "ResidualConnection":
+                bad = [o for o in outs if not _same(o, shape)]
+                if bad:
+                    raise ShapeError(
+                        "N503",
+                        f"ResidualConnection adds its input {D.fmt(shape)} to its block's output "
+                        f"{D.fmt(bad[0])}: the shapes must match (keep the channels and use "
+                        f'padding="same")',
+                    )
+                return shape
+            return outs[0]
+        return spec.shape(shape, bound, warns)
+
+    def count(self, layer: LayerIR, shape: Shape, bound: dict, out: Shape, assign) -> Dim:
+        spec = layer.spec
+        if spec.block != "no" and layer.children is not None:
+            total: Dim = 0
+            cur: dict[Shape, Witness] | None = {shape: assign}
+            for child in layer.children:
+                ls = self.layer(child, cur, layer.start, layer.end)
+                total = D.add(total, ls.params)
+                cur = ls.outputs
+                if cur is None:
+                    return None
+            return total
+        return spec.count(shape, bound, out)
+
+    def choice_layer(self, layer: LayerIR, state, use_s: int, use_e: int) -> LayerShape:
+        param = layer.choice
+        out: dict[Shape, Witness] = {}
+        counts: list[Dim] = []
+        for j, alt in enumerate(param.options):
+            sub: dict[Shape, Witness] = {}
+            for shape, wit in state.items():
+                prior = witness_get(wit, param.name, _MISSING)
+                if prior is not _MISSING and prior != j:
+                    continue
+                sub[shape] = wit if prior is not _MISSING else (param.name, j, wit)
+            if not sub:
+                continue
+            ls = self.layer(alt, sub, use_s, use_e)
+            counts.append(ls.params)
+            for o, w in (ls.outputs or {}).items():
+                out.setdefault(o, w)
+        return LayerShape(layer, state, out or None, _merge_counts(counts))
+
+    def report(self, layer: LayerIR, failures, any_ok: bool, use_s: int, use_e: int, warns) -> None:
+        s, e = layer.start, layer.end
+        related: tuple[Related, ...] = ()
+        if layer.macro:
+            related = (Related(f"{layer.name} in macro '{layer.macro}'", s, e),)
+            s, e = layer.use_start, layer.use_end
+        for code, msg in warns:
+            key = (s, msg)
+            if key not in self.reported:
+                self.reported.add(key)
+                self.diags.append(dg.make(code, msg, s, e, related=related))
+        if not failures:
+            return
+        wit, err = failures[0]
+        if any_ok and wit:
+            msg = f"with {describe_witness(wit, self.params)}: {err.message}"
+            if len(failures) > 1:
+                msg += f" (and {len(failures) - 1} more combination{'s' if len(failures) > 2 else ''})"
+        else:
+            msg = err.message
+        key = (s, msg)
+        if key in self.reported:
+            return
+        self.reported.add(key)
+        self.diags.append(dg.make(err.code, msg, s, e, related=related))
+
+
+@dataclass(slots=True)
+class _Bound:
+    """A wrapped layer with concrete parameters, as wrapper shape rules expect it."""
+
+    spec: Any
+    params: dict
+
+
+def _same(a: Shape, b: Shape) -> bool:
+    return len(a) == len(b) and all(x == y or x is None or y is None for x, y in zip(a, b, strict=True))
+
+
+def _merge_counts(counts: list[Dim]) -> Dim:
+    vals = [c for c in counts if c is not None]
+    if not vals or len(vals) != len(counts):
+        return None
+    lo = min(D.lo(v) for v in vals)
+    hi = max(D.hi(v) for v in vals)
+    return D.make(lo, hi)
+
+
+def infer(net: NetworkIR) -> tuple[NetworkShapes, list[Diagnostic]]:
+    inf = Inference(net)
+    res = inf.run()
+    return res, inf.diags

@@ -1,0 +1,170 @@
+"""`neural check` and `neural shapes`: the compiler's findings, as compilers print them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from compiler import dims as D
+from compiler.analysis import Analysis, analyze
+from compiler.diagnostics import Severity
+from compiler.shapes import NetworkShapes
+from runner.cli.errors import CLIError
+from runner.cli.sources import read_source
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="report errors and warnings in .neural files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("shapes", help="print each layer's output shapes, parameter counts and the HPO space")
+    s.add_argument("file", metavar="FILE")
+    s.add_argument("--network", help="only this network (default: all)")
+    s.add_argument("--format", choices=("text", "json"), default="text")
+    s.set_defaults(func=cmd_shapes)
+
+
+def diagnostic_records(path: str, a: Analysis) -> list[dict[str, Any]]:
+    out = []
+    for d in a.diagnostics:
+        r = a.index.range(d.start, d.end)
+        out.append({
+            "file": path,
+            "line": r.start.line + 1,
+            "column": r.start.character + 1,
+            "end_line": r.end.line + 1,
+            "end_column": r.end.character + 1,
+            "severity": d.severity.label,
+            "code": d.code,
+            "message": d.message,
+        })
+    return out
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    records: list[dict[str, Any]] = []
+    failed = False
+    for path in args.files:
+        try:
+            text = read_source(path)
+        except CLIError as exc:
+            if args.format == "json":
+                records.append({"file": path, "line": 0, "column": 0, "end_line": 0,
+                                "end_column": 0, "severity": "error", "code": "N000",
+                                "message": str(exc).split(": ", 1)[-1]})
+            else:
+                print(f"neural: error: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        a = analyze(text)
+        recs = diagnostic_records(path, a)
+        records.extend(recs)
+        failed = failed or any(d.severity == Severity.ERROR for d in a.diagnostics)
+    if args.format == "json":
+        print(json.dumps(records, indent=2))
+    else:
+        for r in records:
+            print(f"{r['file']}:{r['line']}:{r['column']}: {r['severity']} {r['code']}: {r['message']}")
+        errors = sum(1 for r in records if r["severity"] == "error")
+        warnings = sum(1 for r in records if r["severity"] == "warning")
+        print(f"{len(args.files)} file{'s' if len(args.files) != 1 else ''} checked: "
+              f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}",
+              file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _shape_list(states) -> list[str]:
+    return [D.fmt(s) for s in states] if states else []
+
+
+def network_record(a: Analysis, ns: NetworkShapes) -> dict[str, Any]:
+    net = ns.network
+    layers = []
+    for ls in ns.layers:
+        layer = ls.layer
+        line = a.index.position(layer.use_start if layer.macro else layer.start).line + 1
+        layers.append({
+            "name": layer.name if layer.choice is None else f"HPO choice {layer.path}",
+            "path": layer.path,
+            "line": line,
+            "macro": layer.macro,
+            "output_shapes": _shape_list(ls.outputs),
+            "params": None if ls.params is None else
+            (ls.params if isinstance(ls.params, int) else {"min": ls.params.lo, "max": ls.params.hi}),
+        })
+    hpo = []
+    for p in net.space or []:
+        hpo.append({
+            "name": p.name,
+            "kind": p.kind,
+            "description": p.describe(),
+            "values": p.count(),
+            "low": p.low, "high": p.high, "step": p.step,
+            "options": [p.public_value(i) for i in range(len(p.options))] if p.options else None,
+        })
+    tp = ns.total_params
+    return {
+        "network": net.name,
+        "input": [D.fmt(s) for s in net.inputs],
+        "layers": layers,
+        "total_params": tp if tp is None or isinstance(tp, int) else {"min": tp.lo, "max": tp.hi},
+        "hpo": hpo,
+        "space_size": net.space.size() if net.space else 1,
+        "space": net.space.describe_size() if net.space else "",
+    }
+
+
+def cmd_shapes(args: argparse.Namespace) -> int:
+    text = read_source(args.file)
+    a = analyze(text)
+    shapes = [s for s in a.shapes if args.network is None or s.network.name == args.network]
+    if args.network and not shapes:
+        names = ", ".join(n.name for n in a.networks) or "none"
+        raise CLIError(f"{args.file}: no network named '{args.network}' (networks: {names})")
+    if not shapes:
+        raise CLIError(f"{args.file}: no network to show")
+    records = [network_record(a, ns) for ns in shapes]
+    if args.format == "json":
+        print(json.dumps(records, indent=2))
+    else:
+        _print_tables(records)
+    for d in a.errors:
+        pos = a.index.position(d.start)
+        print(f"{args.file}:{pos.line + 1}:{pos.character + 1}: error {d.code}: {d.message}",
+              file=sys.stderr)
+    return 1 if a.errors else 0
+
+
+def _print_tables(records: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for rec in records:
+        t = Table(title=f"network {rec['network']}  input {', '.join(rec['input']) or '?'}")
+        t.add_column("#", justify="right")
+        t.add_column("line", justify="right")
+        t.add_column("layer")
+        t.add_column("output shape(s)")
+        t.add_column("params", justify="right")
+        for i, layer in enumerate(rec["layers"]):
+            p = layer["params"]
+            ptxt = "?" if p is None else (f"{p:,}" if isinstance(p, int) else f"{p['min']:,}..{p['max']:,}")
+            name = layer["name"] + (f"  (macro {layer['macro']})" if layer["macro"] else "")
+            t.add_row(str(i), str(layer["line"]), name, " | ".join(layer["output_shapes"]) or "?", ptxt)
+        tp = rec["total_params"]
+        total = "?" if tp is None else (f"{tp:,}" if isinstance(tp, int) else f"{tp['min']:,}..{tp['max']:,}")
+        t.add_row("", "", "total", "", total)
+        console.print(t)
+        if rec["hpo"]:
+            h = Table(title="HPO parameters")
+            h.add_column("name")
+            h.add_column("range")
+            for p in rec["hpo"]:
+                h.add_row(p["name"], p["description"])
+            console.print(h)
+            console.print(f"search space: {rec['space']}")
