@@ -1,0 +1,38 @@
+"""Experiment tracking: a plain-file store of hyperparameters, metrics, artifacts and plots,
+with optional mirrors in MLflow, TensorBoard and Weights & Biases.
+
+Importing this package is cheap: matplotlib, numpy and the mirror libraries are imported
+only by the calls that need them.
+"""
+
+from runner.tracking.artifacts import ArtifactVersion
+from runner.tracking.errors import (
+    AmbiguousExperimentId,
+    ExperimentNotFound,
+    IntegrationUnavailable,
+    MetricValueError,
+    MirrorWarning,
+    StoreWarning,
+    TrackingError,
+    UnsafeNameError,
+)
+from runner.tracking.integrations import create_integration
+from runner.tracking.manager import ExperimentManager
+from runner.tracking.tracker import ExperimentTracker
+from runner.tracking.visualizer import MetricVisualizer
+
+__all__ = [
+    "AmbiguousExperimentId",
+    "ArtifactVersion",
+    "ExperimentManager",
+    "ExperimentNotFound",
+    "ExperimentTracker",
+    "IntegrationUnavailable",
+    "MetricValueError",
+    "MetricVisualizer",
+    "MirrorWarning",
+    "StoreWarning",
+    "TrackingError",
+    "UnsafeNameError",
+    "create_integration",
+]
