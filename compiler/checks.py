@@ -325,7 +325,7 @@ class Checker:
                 clone = LayerIR(layer.spec, layer.name, layer.params, layer.start, layer.end,
                                 layer.name_start, layer.name_end, layer.path, layer.node,
                                 layer.children, layer.device, layer.choice, real,
-                                call.start, call.end)
+                                call.start, call.end, layer.valid)
                 out.append(clone)
             return out
         if name.lower() in L.CODE_LAYERS:
@@ -349,8 +349,10 @@ class Checker:
                             path, node=call, macro=macro)]
         layer = LayerIR(spec, spec.name, {}, call.start, call.end, call.name_start, call.name_end,
                         path, node=call, macro=macro)
+        errors_before = sum(d.is_error for d in self.diags)
         layer.params = self.bind_args(spec.name, spec.params, call.args or [], call,
                                       f"{path}.{spec.name}", layer_mode=True)
+        layer.valid = sum(d.is_error for d in self.diags) == errors_before
         if call.block is not None:
             if spec.block == "no":
                 self.error("N211", f"{spec.name} does not take a block of layers",

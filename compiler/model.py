@@ -56,6 +56,7 @@ class LayerIR:
     macro: str | None = None  # expanded from this macro
     use_start: int = -1  # where the macro was used (for diagnostics inside macros)
     use_end: int = -1
+    valid: bool = True  # False when its arguments had errors: no shape is inferred
 
     def full_params(self) -> dict[str, Any]:
         """Given arguments plus defaults for the rest."""

@@ -219,7 +219,7 @@ class Inference:
             return LayerShape(layer, None, None, None)
         if layer.choice is not None:
             return self.choice_layer(layer, state, use_s, use_e)
-        if layer.spec is None:
+        if layer.spec is None or not layer.valid:
             return LayerShape(layer, state, None, None)
         refs = self._shape_refs(layer)
         out: dict[Shape, Witness] = {}
@@ -256,11 +256,16 @@ class Inference:
                 except ShapeError as e:
                     failures.append((own, e))
                     continue
+                except (KeyError, TypeError, ValueError, ZeroDivisionError, AttributeError, IndexError):
+                    # A value the checks already reported (e.g. an HPO option of the wrong
+                    # type): the shape is unknown, nothing more to say.
+                    continue
                 if o not in out and len(out) < MAX_SHAPES:
                     out[o] = own
                 try:
                     counts.append(self.count(layer, shape, bound, o, own))
-                except (ShapeError, TypeError, KeyError):
+                except (ShapeError, KeyError, TypeError, ValueError, ZeroDivisionError,
+                        AttributeError, IndexError):
                     counts.append(None)
         self.report(layer, failures, bool(out), use_s, use_e, warns)
         params = _merge_counts(counts)

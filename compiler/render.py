@@ -1,0 +1,83 @@
+"""Putting chosen values back into the program text.
+
+Only the characters of each HPO expression change; comments, spacing and everything else
+stay as written, so the result reads like the original and parses to the program with
+those values substituted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.space import HPOParam, Space
+
+
+def literal(v: Any) -> str:
+    """DSL source text for a value."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "none"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(float(f"{v:.12g}"))
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(v, (tuple, list)):
+        inner = ", ".join(literal(x) for x in v)
+        if isinstance(v, tuple):
+            return f"({inner},)" if len(v) == 1 else f"({inner})"
+        return f"[{inner}]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{literal(str(k))}: {literal(x)}" for k, x in v.items()) + "}"
+    raise TypeError(f"cannot write {type(v).__name__} as DSL")
+
+
+def render(text: str, space: Space, values: dict[str, Any]) -> str:
+    """The text with every HPO expression named in `values` replaced by its value.
+
+    `values` holds internal values (option indices for choices); parameters not named
+    keep their HPO expression.
+    """
+    roots = [p for p in space.params if p.parent is None and _named(p, values)]
+    return _splice(text, 0, len(text), roots, values)
+
+
+def _named(p: HPOParam, values: dict[str, Any]) -> bool:
+    return p.name in values or any(_named(c, values) for c in p.children)
+
+
+def _splice(text: str, start: int, end: int, params: list[HPOParam], values: dict[str, Any]) -> str:
+    out = []
+    pos = start
+    for p in sorted(params, key=lambda q: q.node.start):
+        if p.node.start < pos:
+            continue  # the same expression reached twice (a macro in two networks)
+        out.append(text[pos:p.node.start])
+        out.append(_value_text(text, p, values))
+        pos = p.node.end
+    out.append(text[pos:end])
+    return "".join(out)
+
+
+def _value_text(text: str, p: HPOParam, values: dict[str, Any]) -> str:
+    if p.name not in values:
+        # Only inner parameters are set: keep this expression, fill in the inner ones.
+        return _splice(text, p.node.start, p.node.end, [c for c in p.children if _named(c, values)], values)
+    v = values[p.name]
+    if p.kind in ("choice", "custom"):
+        s, e = p.option_spans[v]
+        inner = [c for c in p.children_of(v)]
+        chosen = p.options[v]
+        if p.kind == "custom" and isinstance(chosen, dict) and _sole_layer_arg(text, p):
+            return ", ".join(f"{k}={literal(x)}" for k, x in chosen.items())
+        return _splice(text, s, e, inner, {**{c.name: c.default() for c in inner}, **values})
+    return literal(v)
+
+
+def _sole_layer_arg(text: str, p: HPOParam) -> bool:
+    """`Dense(HPO(custom({...})))`: a dict option supplies the layer's named arguments."""
+    before = text[: p.node.start].rstrip()
+    after = text[p.node.end:].lstrip()
+    return before.endswith("(") and after.startswith(")")
