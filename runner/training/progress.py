@@ -6,9 +6,11 @@ it into no-ops (tests, HPO trials).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from types import TracebackType
 
+UPDATE_EVERY = 0.1  # seconds; rich redraws 10 times a second, so finer updates are wasted work
 SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc", "epoch_time": "time"}
 
 
@@ -26,6 +28,8 @@ class EpochProgress:
         self.quiet = quiet
         self._progress = None
         self._task = None
+        self._pending = 0
+        self._last = 0.0
 
     def __enter__(self) -> EpochProgress:
         if not self.quiet:
@@ -62,9 +66,15 @@ class EpochProgress:
             )
 
     def advance(self) -> None:
+        """One batch done; the bar is updated at most every UPDATE_EVERY seconds (cheap per batch)."""
         if self._progress is not None:
-            self._progress.advance(self._task)
+            self._pending += 1
+            now = time.monotonic()
+            if now - self._last >= UPDATE_EVERY:
+                self._progress.advance(self._task, self._pending)
+                self._pending, self._last = 0, now
 
     def end_epoch(self, metrics: Mapping[str, float]) -> None:
         if self._progress is not None:
-            self._progress.update(self._task, metrics=format_metrics(metrics))
+            self._progress.update(self._task, advance=self._pending, metrics=format_metrics(metrics))
+            self._pending = 0
