@@ -77,6 +77,17 @@ class StderrTail {
   }
 }
 
+/**
+ * The generic "couldn't create connection to server" notification is replaced by ours, which
+ * says what is wrong and how to fix it; it still goes to the output channel.
+ */
+class NeuralLanguageClient extends LanguageClient {
+  override error(message: string, data?: unknown, showNotification: boolean | "force" = true): void {
+    const replaced = /couldn't create connection to server/.test(message);
+    super.error(message, data, replaced ? false : showNotification);
+  }
+}
+
 export class NeuralClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private starting: Promise<LanguageClient | undefined> | undefined;
@@ -150,7 +161,9 @@ export class NeuralClient implements vscode.Disposable {
       },
       initializationFailedHandler: () => false,
       errorHandler: {
-        error: () => ({ action: ErrorAction.Continue }),
+        // Write errors while a server dies during start (EPIPE) are explained by the start
+        // failure message; later, as the default handler does, give up after 3 in a row.
+        error: (_e, _m, count) => ({ action: count && count > 3 ? ErrorAction.Shutdown : ErrorAction.Continue, handled: !initialized }),
         closed: async () => {
           if (!initialized) return { action: CloseAction.DoNotRestart, handled: true };
           if (this.policy.shouldRestart(Date.now(), true)) {
@@ -162,7 +175,7 @@ export class NeuralClient implements vscode.Disposable {
         },
       },
     };
-    const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+    const client = new NeuralLanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
     this.client = client;
     client.onDidChangeState((e) => {
       if (this.client !== client) return;

@@ -169,6 +169,13 @@ export function describeStartFailure(
       setting,
     };
   }
+  if (/No module named [\w.]+\.__main__/.test(stderr)) {
+    return {
+      message: `"${cl.command}" has a ${SERVER_MODULE} package that cannot be run with -m (no __main__): it is not the Neural language server, or an old copy shadows it.`,
+      fix: `Reinstall the toolchain in that Python ("${cl.command} -m pip install -e ." in the Neural repository) or set neural.server.path.`,
+      setting,
+    };
+  }
   const noModule = /No module named '?([\w.]+)'?/.exec(stderr);
   if (noModule) {
     const mod = noModule[1];

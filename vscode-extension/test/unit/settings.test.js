@@ -83,6 +83,8 @@ test("describeStartFailure: toolchain missing in that Python", () => {
   assert.equal(f.setting, "neural.pythonPath");
   const dep = s.describeStartFailure(cl, {}, undefined, "Traceback...\nModuleNotFoundError: No module named 'pygls'");
   assert.match(dep.message, /needs the Python module "pygls"/);
+  const noMain = s.describeStartFailure(cl, {}, undefined, "/usr/bin/python3: No module named neural_lsp.__main__; 'neural_lsp' is a package and cannot be directly executed");
+  assert.match(noMain.message, /cannot be run with -m \(no __main__\)/);
 });
 
 test("describeStartFailure: rejected arguments and unknown crashes", () => {
