@@ -355,8 +355,8 @@ class Checker:
         layer.valid = sum(d.is_error for d in self.diags) == errors_before
         if call.block is not None:
             if spec.block == "no":
-                self.error("N211", f"{spec.name} does not take a block of layers",
-                           call.args_end if call.args_end > 0 else call.name_end, call.end)
+                brace = self.text.find("{", call.args_end if call.args_end > 0 else call.name_end)
+                self.error("N211", f"{spec.name} does not take a block of layers", brace, call.end)
             else:
                 layer.children = []
                 for j, st in enumerate(call.block):
