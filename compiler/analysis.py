@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 from compiler.checks import check
@@ -47,6 +48,18 @@ class Analysis:
 
 def analyze(text: str) -> Analysis:
     """Parse, check and infer shapes; never raises on any text."""
+    # The analysis allocates many small objects and frees none of them while it runs:
+    # pausing the cyclic GC saves its repeated scans (about a fifth at 10,000 layers).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyze(text)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyze(text: str) -> Analysis:
     tree, diags = parse(text)
     networks, check_diags = check(text, tree)
     diags.extend(check_diags)
