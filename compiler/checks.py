@@ -401,6 +401,9 @@ class Checker:
             sub = f"{path}.{p.name}" if positional_names or a.name else f"{path}[{k}]"
             value = self.eval_value(a.value, sub, mode="layer" if p.kind == "layer" else "value")
             where[p.name] = a
+            if value is None and isinstance(a.value, (HPO, Call)):
+                out[p.name] = None  # already reported where it went wrong
+                continue
             out[p.name] = self.validate(p, value, a.value, owner)
         missing = [p.name for p in params if p.required and p.name not in out]
         if missing and layer_mode is not None:

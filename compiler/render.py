@@ -81,3 +81,23 @@ def _sole_layer_arg(text: str, p: HPOParam) -> bool:
     before = text[: p.node.start].rstrip()
     after = text[p.node.end:].lstrip()
     return before.endswith("(") and after.startswith(")")
+
+
+def substitute(text: str, values: dict[str, Any], network: str | None = None):
+    """The concrete program for `values` (public values such as 64, "relu", "(3, 3)").
+
+    Parameters not given take their defaults (see HPOParam.default), so the result has no
+    HPO left; it is analysed again, so it is validated exactly like a hand-written program.
+    Returns (text, Analysis); raises KeyError for an unknown name and ValueError for a value
+    outside a parameter's range.
+    """
+    from compiler.analysis import analyze
+
+    a = analyze(text)
+    net = a.network(network)
+    if net is None:
+        raise KeyError(network or "no network in the program")
+    internal = net.space.from_public(values)
+    full = {p.name: internal.get(p.name, p.default()) for p in net.space}
+    out = render(text, net.space, full)
+    return out, analyze(out)

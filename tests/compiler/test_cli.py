@@ -1,0 +1,95 @@
+"""`neural check` and `neural shapes` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler.render import substitute
+from runner.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "runner", *args], capture_output=True, text=True,
+                          cwd=REPO, timeout=60)
+
+
+def test_check_prints_compiler_style_lines_and_fails_on_errors(tmp_path):
+    f = tmp_path / "bad.neural"
+    f.write_text('network N {\n  input: (4,)\n  layers:\n    Dense(256.0)\n    Dropout(1.5)\n}\n')
+    r = run("check", str(f))
+    assert r.returncode == 1
+    lines = r.stdout.strip().splitlines()
+    assert lines[0] == f"{f}:4:11: warning N304: units is an integer: 256.0 is read as 256"
+    assert lines[1].startswith(f"{f}:5:13: error N302:")
+
+
+def test_check_json(tmp_path, capsys):
+    f = tmp_path / "x.neural"
+    f.write_text("network N { input: (4,) layers: Dense(HPO(range(10, 5))) }")
+    assert main(["check", str(f), "--format", "json"]) == 1
+    (rec,) = json.loads(capsys.readouterr().out)
+    assert rec == {"file": str(f), "line": 1, "column": 49, "end_line": 1, "end_column": 54,
+                   "severity": "error", "code": "N403",
+                   "message": "the lower bound 10 must be below the upper bound 5"}
+
+
+def test_check_clean_examples_exit_zero():
+    r = run("check", *sorted(str(p) for p in (REPO / "examples").glob("*.neural")))
+    assert r.returncode == 0, r.stdout
+    assert r.stdout == ""
+
+
+@pytest.mark.parametrize("make,expected", [
+    (lambda d: d / "missing.neural", "no such file"),
+    (lambda d: d, "is a directory"),
+    (lambda d: (d / "bin.neural").write_bytes(b"\xff\xfe\x00network") and d / "bin.neural", "not UTF-8"),
+    (lambda d: (d / "empty.neural").write_text("  \n") and d / "empty.neural", "empty"),
+])
+def test_bad_files_get_one_clear_line(tmp_path, make, expected):
+    path = make(tmp_path)
+    for cmd in (["check", str(path)], ["shapes", str(path)]):
+        r = run(*cmd)
+        assert r.returncode != 0
+        assert expected in r.stderr
+        assert "Traceback" not in r.stderr
+
+
+def test_shapes_json():
+    r = run("shapes", "examples/hpo_advanced.neural", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    (net,) = json.loads(r.stdout)
+    assert net["network"] == "AdvancedHPOExample"
+    first = net["layers"][0]
+    assert first["name"] == "Conv2D" and first["line"] == 6
+    assert sorted(first["output_shapes"]) == sorted(
+        ["(28, 28, 32)", "(28, 28, 64)", "(26, 26, 32)", "(26, 26, 64)", "(24, 24, 32)", "(24, 24, 64)"])
+    assert net["layers"][-1]["output_shapes"] == ["(10,)"]
+    names = [p["name"] for p in net["hpo"]]
+    assert "optimizer.Adam.learning_rate.ExponentialDecay[1]" in names
+    assert net["space_size"] is None
+
+
+def test_shapes_table_and_unknown_network():
+    r = run("shapes", "examples/mnist_cnn.neural")
+    assert r.returncode == 0 and "225,034" in r.stdout
+    r = run("shapes", "examples/mnist_cnn.neural", "--network", "Nope")
+    assert r.returncode == 2 and "no network named 'Nope'" in r.stderr
+
+
+def test_substitute_gives_a_concrete_validated_program():
+    text = (REPO / "examples" / "digits_mlp_hpo.neural").read_text()
+    out, a = substitute(text, {"layers[1].Dense.units": 128, "layers[1].Dense.activation": "tanh"})
+    assert "HPO(" not in out and not a.errors
+    dense = a.networks[0].layers[1]
+    assert dense.params == {"units": 128, "activation": "tanh"}
+    with pytest.raises(ValueError):
+        substitute(text, {"layers[1].Dense.units": 100})
+    with pytest.raises(KeyError):
+        substitute(text, {"nope": 1})
