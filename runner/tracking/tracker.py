@@ -443,7 +443,8 @@ class ExperimentTracker:
         """Store a model file as a version of "model<suffix>" (so checkpoints line up)."""
         self._check_open()
         src = Path(path)
-        name = name or ("model" + (src.suffix if src.is_file() else ""))
+        if name is None:
+            name = "model" + (src.suffix if src.is_file() else "")
         stored = self._artifacts.log(src, name, version=version, kind="model", framework=framework)
         self._mirror_artifact(stored)
         return stored
