@@ -17,6 +17,7 @@ from runner.cli.errors import CLIError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "runner.cli.check",
+    "runner.cli.build",
     "runner.cli.track",
 )
 

@@ -1,0 +1,123 @@
+"""From a .neural file to a trainable module: the one path every runner command takes.
+
+The module trained is always the source `compiler.codegen.generate_code` emits (what
+`neural compile` writes), loaded from a file so tracebacks point at readable code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compiler.analysis import Analysis, analyze
+from compiler.checks import Checker
+from compiler.codegen import BACKEND_ALIASES, CodegenError, generate_code
+from compiler.model import NetworkIR
+from compiler.parser import Parser
+from compiler.syntax import File
+
+
+class ProgramError(ValueError):
+    """A user mistake about the program or its values; the message says what and where."""
+
+
+@dataclass
+class Program:
+    path: Path
+    text: str
+    analysis: Analysis
+    network: NetworkIR
+    values: dict[str, Any] = field(default_factory=dict)  # public values given with --set
+    defaults_used: dict[str, Any] = field(default_factory=dict)  # public values taken by the rule
+
+    @property
+    def all_values(self) -> dict[str, Any]:
+        return {**self.defaults_used, **self.values}
+
+
+def parse_literal(text: str) -> Any:
+    """A value written as in the DSL: 64, 0.5, "relu" (or relu), (3, 3), true, none."""
+    p = Parser(text)
+    node = p.parse_value()
+    if node is None or p.kinds[p.i] != "eof" or p.diags:
+        raise ProgramError(f"cannot read the value {text!r}")
+    value = Checker(text, File([], [], [], len(text))).eval_value(node, "value")
+    return str(value) if isinstance(value, str) else value
+
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ProgramError(f"--set takes name=value, got {item!r}")
+        name, _, value = item.partition("=")
+        out[name.strip()] = parse_literal(value.strip())
+    return out
+
+
+def format_diagnostics(path: Path | str, a: Analysis, only_errors: bool = True) -> str:
+    lines = []
+    for d in a.diagnostics:
+        if only_errors and not d.is_error:
+            continue
+        pos = a.index.position(d.start)
+        lines.append(f"{path}:{pos.line + 1}:{pos.character + 1}: {d.severity.label} {d.code}: {d.message}")
+    return "\n".join(lines)
+
+
+def load_program(path: str | Path, text: str, network: str | None = None,
+                 values: dict[str, Any] | None = None) -> Program:
+    a = analyze(text)
+    if a.errors:
+        raise ProgramError(f"{path} has errors:\n" + format_diagnostics(path, a))
+    net = a.network(network)
+    if net is None:
+        names = ", ".join(n.name for n in a.networks) or "none"
+        raise ProgramError(f"{path}: no network named {network!r} (networks: {names})" if network
+                           else f"{path}: the program has no network")
+    values = dict(values or {})
+    space = net.space
+    unknown = [k for k in values if space.get(k) is None]
+    if unknown:
+        names = ", ".join(p.name for p in space) or "none (this network has no HPO)"
+        raise ProgramError(f"unknown HPO parameter {unknown[0]!r}; this network's parameters: {names}")
+    try:
+        internal = space.from_public(values)
+    except ValueError as exc:
+        raise ProgramError(str(exc)) from None
+    active = space.active({**space.defaults(), **internal})
+    defaults = {p.name: p.public_value(p.default()) for p in active if p.name not in values}
+    return Program(Path(path), text, a, net, values, defaults)
+
+
+def generate(program: Program, backend: str) -> str:
+    b = BACKEND_ALIASES.get(backend.lower())
+    if b is None:
+        raise ProgramError(f"unknown backend {backend!r}: use pytorch or tensorflow")
+    try:
+        return generate_code(program.text, b, program.network.name, program.values)
+    except CodegenError as err:
+        a = err.analysis
+        detail = format_diagnostics(program.path, a) if a and err.diagnostics and a.text == program.text else ""
+        if err.diagnostics and not detail and a is not None:
+            detail = "\n".join(f"{program.path}: {d.code}: {d.message}" for d in err.diagnostics)
+        raise ProgramError(f"cannot generate {b} code for {program.path}: {err}"
+                           + (f"\n{detail}" if detail else "")) from None
+
+
+def import_module(path: Path, name: str = "neural_generated") -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def output_units(net: NetworkIR) -> int | None:
+    last = net.layers[-1] if net.layers else None
+    units = last.params.get("units") if last is not None and last.spec is not None else None
+    return units if isinstance(units, int) else None
