@@ -202,9 +202,7 @@ class ExperimentTracker:
         self._mirrors: MirrorSet | None = None
         self._mirrors_resumed = False
         self._closed = False
-        self._plotter = (
-            AutoPlotter(self._render_plots) if auto_visualize else None
-        )
+        self._plotter = AutoPlotter(self._dir, self._render_plots) if auto_visualize else None
 
     @classmethod
     def open(
