@@ -53,7 +53,9 @@ export async function networkShapeAt(
   token?: vscode.CancellationToken,
 ): Promise<NetworkShape | null> {
   const params = { uri: client.code2ProtocolConverter.asUri(document.uri), position: { line: position.line, character: position.character } };
-  const result = await client.sendRequest(NETWORK_SHAPE_REQUEST, params, token);
+  // Pass the token only when there is one: jsonrpc would send a trailing `undefined` as a
+  // second positional parameter (params became [params, null]).
+  const result = token ? await client.sendRequest(NETWORK_SHAPE_REQUEST, params, token) : await client.sendRequest(NETWORK_SHAPE_REQUEST, params);
   return asNetworkShape(result);
 }
 
