@@ -32,6 +32,9 @@ if ((${#missing[@]})); then
 fi
 
 mkdir -p "$CACHE"
+# code-server writes a default config (with a password) wherever it looks for one: keep it here.
+CS_CONFIG="$CACHE/config.yaml"
+[ -f "$CS_CONFIG" ] || printf 'auth: none\nbind-addr: 127.0.0.1:0\n' > "$CS_CONFIG"
 
 if ! [ -x "$NODE24/bin/node" ]; then
   log "npm i $NODE24_SPEC -> $NODE24_PREFIX"
@@ -40,7 +43,7 @@ if ! [ -x "$NODE24/bin/node" ]; then
 fi
 log "node 24: $("$NODE24/bin/node" --version)"
 
-if ! [ -x "$CS_BIN" ] || ! PATH="$NODE24/bin:$PATH" "$CS_BIN" --version >/dev/null 2>&1; then
+if ! [ -x "$CS_BIN" ] || ! PATH="$NODE24/bin:$PATH" "$CS_BIN" --config "$CS_CONFIG" --version >/dev/null 2>&1; then
   log "npm i code-server@$CODE_SERVER_VERSION -> $CS_PREFIX (builds native modules, takes minutes)"
   mkdir -p "$CS_PREFIX"
   # The machine's npmrc sets nodedir=/usr (node 20 headers); native modules must match node 24.
@@ -49,6 +52,6 @@ if ! [ -x "$CS_BIN" ] || ! PATH="$NODE24/bin:$PATH" "$CS_BIN" --version >/dev/nu
     npm i --prefix "$CS_PREFIX" --no-save --no-package-lock --no-audit --no-fund \
     "code-server@$CODE_SERVER_VERSION" >&2
 fi
-log "code-server: $(PATH="$NODE24/bin:$PATH" "$CS_BIN" --version | head -1)"
+log "code-server: $(PATH="$NODE24/bin:$PATH" "$CS_BIN" --config "$CS_CONFIG" --version | head -1)"
 log "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing)"
 echo "$CACHE"

@@ -13,14 +13,19 @@ const BUNDLE = path.join(root, "dist/extension.js");
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
 const skip = !fs.existsSync(BUNDLE) && "no dist/extension.js: run npm run bundle";
 
-async function activateWith(settings, { until, timeoutMs = 10000 } = {}) {
+const waitUntil = async (pred, timeoutMs = 10000) => {
+  const t0 = Date.now();
+  while (!pred() && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+};
+
+async function activateWith(settings, { until, then } = {}) {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), "neural-ws-"));
   const { vscode, rec } = createFakeVscode({ settings, workspaceFolder: ws });
   const ext = loadWithFake(BUNDLE, vscode);
   const context = { subscriptions: [], extensionPath: root, extensionUri: { fsPath: root } };
   ext.activate(context);
-  const t0 = Date.now();
-  while (until && !until(rec) && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+  if (until) await waitUntil(() => until(rec));
+  if (then) await then(rec);
   await ext.deactivate();
   for (const d of context.subscriptions) d.dispose?.();
   return rec;
@@ -66,4 +71,28 @@ test("the server is started with <python> -m neural_lsp plus server.args, never 
   fs.writeFileSync(py, `#!/bin/sh\nprintf '%s\\n' "$@" > "${argsFile}"\nexit 3\n`, { mode: 0o755 });
   await activateWith({ "neural.pythonPath": py, "neural.server.args": ["--log", "x y"] }, { until: () => fs.existsSync(argsFile) });
   assert.deepEqual(fs.readFileSync(argsFile, "utf8").trim().split("\n"), ["-m", "neural_lsp", "--log", "x y"]);
+});
+
+test("changing neural.pythonPath restarts the server with the new interpreter", { skip }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "neural-py-"));
+  const log = path.join(dir, "started");
+  const mk = (name) => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, `#!/bin/sh\necho ${name} >> "${log}"\nexit 1\n`, { mode: 0o755 });
+    return p;
+  };
+  const settings = { "neural.pythonPath": mk("py-a") };
+  const second = mk("py-b");
+  const started = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);
+  await activateWith(settings, {
+    until: (r) => r.errors.length > 0,
+    then: async (rec) => {
+      settings["neural.pythonPath"] = second;
+      rec.configChange.fire({ affectsConfiguration: (s) => s === "neural.pythonPath" });
+      await waitUntil(() => started().length >= 2);
+      rec.configChange.fire({ affectsConfiguration: (s) => s === "neural.inlayHints.shapes" });
+      await new Promise((r) => setTimeout(r, 300));
+    },
+  });
+  assert.deepEqual(started(), ["py-a", "py-b"], "restarted once, for pythonPath only (the server itself reads the other settings)");
 });

@@ -43,7 +43,7 @@ class EventEmitter {
 const noEvent = () => ({ dispose() {} });
 
 function createFakeVscode({ settings = {}, workspaceFolder, errorChoice } = {}) {
-  const rec = { registered: [], errors: [], infos: [], logs: [], statusItems: [], executed: [] };
+  const rec = { registered: [], errors: [], infos: [], logs: [], statusItems: [], executed: [], configChange: new EventEmitter() };
   const channel = (name) =>
     namespace({
       name,
@@ -126,7 +126,7 @@ function createFakeVscode({ settings = {}, workspaceFolder, errorChoice } = {}) 
           },
           has: (key) => key in settings,
         }),
-      onDidChangeConfiguration: noEvent,
+      onDidChangeConfiguration: (fn) => rec.configChange.event(fn),
       onDidOpenTextDocument: noEvent,
       onDidCloseTextDocument: noEvent,
       onDidChangeTextDocument: noEvent,
