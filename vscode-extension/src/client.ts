@@ -88,7 +88,12 @@ class NeuralLanguageClient extends LanguageClient {
   }
 }
 
+/** Runs a server command with the extension's UI; see handlers.runServerCommand. */
+export type ServerCommandRunner = (client: LanguageClient, command: string, args: unknown[]) => Promise<unknown> | undefined;
+
 export class NeuralClient implements vscode.Disposable {
+  /** Set by the extension: lens and code-action invocations of server commands go through it. */
+  serverCommandRunner: ServerCommandRunner | undefined;
   private client: LanguageClient | undefined;
   private starting: Promise<LanguageClient | undefined> | undefined;
   private readonly policy = new RestartPolicy();
@@ -160,6 +165,11 @@ export class NeuralClient implements vscode.Disposable {
         stderr: (input) => tail.attach(input, log),
       },
       initializationFailedHandler: () => false,
+      middleware: {
+        // The client registers the server's commands (used by code lenses and code actions);
+        // route them through the same progress/result UI as the palette commands.
+        executeCommand: (command, args, next) => this.serverCommandRunner?.(client, command, args) ?? next(command, args),
+      },
       errorHandler: {
         // Write errors while a server dies during start (EPIPE) are explained by the start
         // failure message; later, as the default handler does, give up after 3 in a row.

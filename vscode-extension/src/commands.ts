@@ -81,6 +81,35 @@ export function trainCommand(uri: string, network: string | null): ExecuteComman
   return { command: SERVER_COMMANDS.train, arguments: [uri, network] };
 }
 
+export interface ServerCommandUi {
+  kind: "runHpo" | "compile" | "train";
+  /** Notification title and the name used in messages. */
+  title: string;
+  cancellable: boolean;
+}
+
+const BACKEND_LABELS: Record<Backend, string> = { pytorch: "PyTorch", tensorflow: "TensorFlow" };
+
+/**
+ * Which server commands get the extension's progress notification and result handling, whoever
+ * invokes them (palette, code lens, code action); undefined for any other command.
+ */
+export function serverCommandUi(cmd: ExecuteCommand): ServerCommandUi | undefined {
+  switch (cmd.command) {
+    case SERVER_COMMANDS.runHpo:
+      return { kind: "runHpo", title: "Run HPO", cancellable: true };
+    case SERVER_COMMANDS.train:
+      return { kind: "train", title: "Train", cancellable: true };
+    case SERVER_COMMANDS.compile: {
+      const backend = cmd.arguments[1];
+      const label = typeof backend === "string" && backend in BACKEND_LABELS ? BACKEND_LABELS[backend as Backend] : String(backend);
+      return { kind: "compile", title: `Compile to ${label}`, cancellable: false };
+    }
+    default:
+      return undefined;
+  }
+}
+
 /**
  * Registers one handler per COMMANDS entry and refuses a handler table that has more or fewer
  * ids: a command in package.json with no handler fails loudly at activation instead of

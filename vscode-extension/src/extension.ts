@@ -2,8 +2,8 @@
 // client.ts / handlers.ts (VS Code side) and settings.ts / commands.ts / results.ts (pure).
 import * as vscode from "vscode";
 import { NeuralClient } from "./client";
-import { registerAll, RESTART_SETTINGS } from "./commands";
-import { commandHandlers } from "./handlers";
+import { registerAll, RESTART_SETTINGS, serverCommandUi } from "./commands";
+import { commandHandlers, runServerCommand } from "./handlers";
 import { ShapeStatus } from "./statusBar";
 
 let neural: NeuralClient | undefined;
@@ -11,6 +11,8 @@ let neural: NeuralClient | undefined;
 export function activate(context: vscode.ExtensionContext): void {
   const nc = new NeuralClient();
   neural = nc;
+  nc.serverCommandRunner = (client, command, args) =>
+    serverCommandUi({ command, arguments: args }) ? runServerCommand(client, { command, arguments: args }) : undefined;
   context.subscriptions.push(
     nc,
     ...registerAll(commandHandlers(nc), (id, handler) => vscode.commands.registerCommand(id, handler)),

@@ -13,13 +13,13 @@ import {
 import type { NeuralClient } from "./client";
 import { readSettings, variables } from "./client";
 import {
-  type Backend,
   type CommandId,
   compileCommand,
   type ExecuteCommand,
   LANGUAGE_ID,
   NETWORK_SHAPE_REQUEST,
   runHpoCommand,
+  serverCommandUi,
   SETTINGS,
   trainCommand,
 } from "./commands";
@@ -154,57 +154,61 @@ export function openTui(): void {
   term.show();
 }
 
+/**
+ * Runs one of the server's long commands with the extension's UI around it: a notification with
+ * progress (and Cancel for HPO and training), then the result. Used by the palette commands and,
+ * through the client's executeCommand middleware, by the server's code lenses and code actions,
+ * so all three behave the same.
+ */
+export async function runServerCommand(client: LanguageClient, cmd: ExecuteCommand): Promise<unknown> {
+  const ui = serverCommandUi(cmd);
+  if (!ui) return client.sendRequest(ExecuteCommandRequest.type, { command: cmd.command, arguments: cmd.arguments });
+  let raw: unknown;
+  try {
+    raw = await executeWithProgress(client, `Neural: ${ui.title}`, cmd, ui.cancellable);
+  } catch (e) {
+    await reportFailure(ui.title, e);
+    return undefined;
+  }
+  try {
+    if (ui.kind === "compile") {
+      const r = asCompileResult(raw);
+      // The server also asks to show it (window/showDocument); this covers a client that declined.
+      const shown = vscode.window.visibleTextEditors.some((e) => e.document.uri.fsPath === r.path);
+      if (!shown) await vscode.window.showTextDocument(vscode.Uri.file(r.path), { preview: false });
+      vscode.window.setStatusBarMessage(`Neural: wrote ${r.path}`, 5000);
+    } else if (ui.kind === "runHpo") {
+      const r = asHpoResult(raw);
+      const open = "Open optimized program";
+      void vscode.window.showInformationMessage(formatHpoResult(r), open, "Open Experiments (TUI)").then(async (choice) => {
+        if (choice === open) await openOptimized(r.optimized_uri, r.optimized_text);
+        else if (choice) openTui();
+      });
+    } else {
+      const r = asTrainResult(raw);
+      void vscode.window.showInformationMessage(formatTrainResult(r), "Open Experiments (TUI)").then((choice) => {
+        if (choice) openTui();
+      });
+    }
+  } catch (e) {
+    await reportFailure(ui.title, e);
+  }
+  return raw;
+}
+
 /** The handler table; `registerAll` checks it covers COMMANDS exactly. */
 export function commandHandlers(nc: NeuralClient): Record<CommandId, (resource?: unknown) => Promise<void> | void> {
-  async function withTarget(f: (client: LanguageClient, t: Target) => Promise<void>, resource: unknown): Promise<void> {
+  const onTarget = (build: (t: Target) => ExecuteCommand) => async (resource?: unknown) => {
     const client = await nc.ready();
     if (!client) return; // nc already told the user why, with a fix
     const t = await resolveTarget(client, resource);
-    if (t) await f(client, t);
-  }
-
-  const compile = (backend: Backend, label: string) => (resource?: unknown) =>
-    withTarget(async (client, t) => {
-      try {
-        const raw = await executeWithProgress(client, `Neural: Compile to ${label}`, compileCommand(t.uri, backend, t.network), false);
-        const r = asCompileResult(raw);
-        // The server also asks to show it (window/showDocument); this covers a client that declined.
-        const shown = vscode.window.visibleTextEditors.some((e) => e.document.uri.fsPath === r.path);
-        if (!shown) await vscode.window.showTextDocument(vscode.Uri.file(r.path), { preview: false });
-        vscode.window.setStatusBarMessage(`Neural: wrote ${r.path}`, 5000);
-      } catch (e) {
-        await reportFailure(`Compile to ${label}`, e);
-      }
-    }, resource);
-
+    if (t) await runServerCommand(client, build(t));
+  };
   return {
-    "neural.runHpo": (resource) =>
-      withTarget(async (client, t) => {
-        const trials = vscode.workspace.getConfiguration().get<number | null>(SETTINGS.hpoTrials, null);
-        let r;
-        try {
-          r = asHpoResult(await executeWithProgress(client, "Neural: Run HPO", runHpoCommand(t.uri, t.network, trials), true));
-        } catch (e) {
-          return reportFailure("Run HPO", e);
-        }
-        const open = "Open optimized program";
-        const choice = await vscode.window.showInformationMessage(formatHpoResult(r), open, "Open Experiments (TUI)");
-        if (choice === open) await openOptimized(r.optimized_uri, r.optimized_text);
-        else if (choice) openTui();
-      }, resource),
-    "neural.compilePytorch": compile("pytorch", "PyTorch"),
-    "neural.compileTensorflow": compile("tensorflow", "TensorFlow"),
-    "neural.train": (resource) =>
-      withTarget(async (client, t) => {
-        let r;
-        try {
-          r = asTrainResult(await executeWithProgress(client, "Neural: Train", trainCommand(t.uri, t.network), true));
-        } catch (e) {
-          return reportFailure("Train", e);
-        }
-        const choice = await vscode.window.showInformationMessage(formatTrainResult(r), "Open Experiments (TUI)");
-        if (choice) openTui();
-      }, resource),
+    "neural.runHpo": onTarget((t) => runHpoCommand(t.uri, t.network, vscode.workspace.getConfiguration().get<number | null>(SETTINGS.hpoTrials, null))),
+    "neural.compilePytorch": onTarget((t) => compileCommand(t.uri, "pytorch", t.network)),
+    "neural.compileTensorflow": onTarget((t) => compileCommand(t.uri, "tensorflow", t.network)),
+    "neural.train": onTarget((t) => trainCommand(t.uri, t.network)),
     "neural.openTui": () => openTui(),
     "neural.restartServer": async () => {
       await nc.restart();

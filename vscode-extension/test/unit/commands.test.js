@@ -96,3 +96,15 @@ test("manifest: language, grammar, snippets and entry point are wired", () => {
   assert.match(pkg.engines.vscode, /^\^1\.\d+\.\d+$/);
   assert.equal(pkg.dependencies["vscode-languageclient"], "11.0.0");
 });
+
+test("lens/code-action invocations of server commands get the same UI as the palette", () => {
+  assert.deepEqual(c.serverCommandUi(c.runHpoCommand("u", "N", null)), { kind: "runHpo", title: "Run HPO", cancellable: true });
+  assert.deepEqual(c.serverCommandUi(c.trainCommand("u", null)), { kind: "train", title: "Train", cancellable: true });
+  assert.deepEqual(c.serverCommandUi(c.compileCommand("u", "pytorch", null)), { kind: "compile", title: "Compile to PyTorch", cancellable: false });
+  assert.equal(c.serverCommandUi(c.compileCommand("u", "tensorflow", "N")).title, "Compile to TensorFlow");
+  // A lens built by the server with the contract's arguments is recognised the same way.
+  assert.equal(c.serverCommandUi({ command: "neural.server.compile", arguments: ["file:///m.neural", "jax", null] }).title, "Compile to jax");
+  assert.equal(c.serverCommandUi({ command: "neural.server.somethingElse", arguments: [] }), undefined);
+  // Every palette command that calls the server has this UI.
+  for (const id of ["neural.runHpo", "neural.compilePytorch", "neural.compileTensorflow", "neural.train"]) assert.ok(c.COMMANDS.find((x) => x.id === id));
+});
