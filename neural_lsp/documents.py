@@ -1,0 +1,231 @@
+"""Open documents, their edits, and one compiler analysis per (uri, version).
+
+Edits are applied here (not in pygls' workspace, whose line model splits on more
+characters than LSP clients do and costs O(document) per access). Analyses run in one
+worker thread; while one runs, newer edits coalesce so only the latest text is analysed
+next, and a result is published only if its version is still the document's version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from lsprotocol import types
+
+from neural_lsp.positions import UTF16, LineMap
+
+
+class AnalysisFailed(RuntimeError):
+    """The compiler raised on a text (it should not: the error is logged)."""
+
+
+class UnknownDocument(LookupError):
+    """A request named a document that is not open."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(f"no open document {uri}")
+        self.uri = uri
+
+
+def _analyze(text: str) -> Any:
+    from compiler.analysis import analyze
+
+    return analyze(text)
+
+
+@dataclass(slots=True, eq=False)
+class Snapshot:
+    """One analysed version of a document: everything a feature needs to answer."""
+
+    uri: str
+    version: int
+    analysis: Any  # compiler.analysis.Analysis
+    lines: LineMap
+    cache: dict = field(default_factory=dict)  # lazily built indexes (see locate.py)
+
+    @property
+    def text(self) -> str:
+        return self.analysis.text
+
+
+@dataclass(slots=True, eq=False)
+class Document:
+    uri: str
+    text: str
+    version: int
+    language_id: str = "neural"
+    snapshot: Snapshot | None = None
+    task: asyncio.Task | None = None
+    waiters: list[tuple[int, asyncio.Future]] = field(default_factory=list)
+    _lines: LineMap | None = None
+    closed: bool = False
+    failed_version: int | None = None
+
+    def lines(self, encoding: str) -> LineMap:
+        m = self._lines
+        if m is None or m.encoding != encoding:
+            m = self._lines = LineMap(self.text, encoding)
+        return m
+
+
+class DocumentStore:
+    """Documents by uri; analyses on demand, latest version first."""
+
+    def __init__(self, on_analysed: Callable[[Document, Snapshot], None] | None = None,
+                 on_error: Callable[[Document, BaseException], None] | None = None,
+                 cache_size: int = 4, cache_chars: int = 1_000_000) -> None:
+        self.docs: dict[str, Document] = {}
+        self.encoding = UTF16
+        self.on_analysed = on_analysed
+        self.on_error = on_error
+        self._executor: ThreadPoolExecutor | None = None
+        # Recently analysed texts: undo/redo and reopening cost nothing.
+        self._recent: OrderedDict[str, Any] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_chars = cache_chars
+        self.analyses_run = 0
+
+    # ------------------------------------------------------------------ edits
+    def open(self, uri: str, text: str, version: int, language_id: str = "neural") -> Document:
+        old = self.docs.get(uri)
+        if old is not None:
+            self._close(old)
+        doc = self.docs[uri] = Document(uri, text, version, language_id)
+        self.schedule(doc)
+        return doc
+
+    def change(self, uri: str, version: int,
+               changes: list[types.TextDocumentContentChangeEvent]) -> Document:
+        doc = self.get(uri)
+        text = doc.text
+        for ch in changes:
+            rng = getattr(ch, "range", None)
+            if rng is None:
+                text = ch.text
+                doc._lines = None
+                continue
+            lines = doc._lines if doc._lines is not None and doc._lines.text is text \
+                else LineMap(text, self.encoding)
+            start, end = lines.offset(rng.start), lines.offset(rng.end)
+            if end < start:
+                start, end = end, start
+            text = text[:start] + ch.text + text[end:]
+            doc._lines = None
+        doc.text = text
+        doc.version = version
+        self.schedule(doc)
+        return doc
+
+    def close(self, uri: str) -> Document | None:
+        doc = self.docs.pop(uri, None)
+        if doc is not None:
+            self._close(doc)
+        return doc
+
+    def _close(self, doc: Document) -> None:
+        doc.closed = True
+        for _v, fut in doc.waiters:
+            if not fut.done():
+                fut.set_result(None)
+        doc.waiters.clear()
+
+    def get(self, uri: str) -> Document:
+        doc = self.docs.get(uri)
+        if doc is None:
+            raise UnknownDocument(uri)
+        return doc
+
+    # ------------------------------------------------------------------ analysis
+    def schedule(self, doc: Document) -> None:
+        if doc.task is None or doc.task.done():
+            doc.task = asyncio.get_running_loop().create_task(self._pump(doc))
+
+    async def snapshot(self, uri: str, version: int | None = None) -> Snapshot:
+        """The analysis of `version` (default: the current one) or of a newer version."""
+        doc = self.get(uri)
+        want = doc.version if version is None else version
+        snap = doc.snapshot
+        if snap is not None and snap.version >= want:
+            return snap
+        fut = asyncio.get_running_loop().create_future()
+        doc.waiters.append((want, fut))
+        self.schedule(doc)
+        got = await fut
+        if got is None:
+            raise UnknownDocument(uri)
+        return got
+
+    def latest(self, uri: str) -> Snapshot | None:
+        doc = self.docs.get(uri)
+        return doc.snapshot if doc is not None else None
+
+    async def _pump(self, doc: Document) -> None:
+        loop = asyncio.get_running_loop()
+        while not doc.closed and doc.failed_version != doc.version and (
+                doc.snapshot is None or doc.snapshot.version != doc.version):
+            text, version = doc.text, doc.version
+            analysis = self._recent.get(text)
+            if analysis is None:
+                try:
+                    analysis = await loop.run_in_executor(self.executor, _analyze, text)
+                except Exception as exc:  # the compiler promises not to raise; stay up if it does
+                    doc.failed_version = version
+                    self._fail_waiters(doc, version, exc)
+                    if self.on_error is not None:
+                        self.on_error(doc, exc)
+                    continue
+                self.analyses_run += 1
+                self._remember(text, analysis)
+            else:
+                self._recent.move_to_end(text)
+            if doc.closed:
+                return
+            lines = doc._lines if doc._lines is not None and doc._lines.text is text \
+                and doc._lines.encoding == self.encoding else LineMap(text, self.encoding)
+            snap = Snapshot(doc.uri, version, analysis, lines)
+            if doc.snapshot is None or version >= doc.snapshot.version:
+                doc.snapshot = snap
+            keep = []
+            for want, fut in doc.waiters:
+                if want <= version:
+                    if not fut.done():
+                        fut.set_result(snap)
+                else:
+                    keep.append((want, fut))
+            doc.waiters = keep
+            if version == doc.version and self.on_analysed is not None:
+                self.on_analysed(doc, snap)
+
+    def _fail_waiters(self, doc: Document, version: int, exc: BaseException) -> None:
+        keep = []
+        for want, fut in doc.waiters:
+            if want <= version:
+                if not fut.done():
+                    fut.set_exception(AnalysisFailed(f"analysis of {doc.uri} failed: {exc!r}"))
+            else:
+                keep.append((want, fut))
+        doc.waiters = keep
+
+    def _remember(self, text: str, analysis: Any) -> None:
+        if len(text) > self._cache_chars:
+            return
+        self._recent[text] = analysis
+        total = sum(len(t) for t in self._recent)
+        while len(self._recent) > self._cache_size or total > self._cache_chars:
+            old, _ = self._recent.popitem(last=False)
+            total -= len(old)
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neural-analysis")
+        return self._executor
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,112 @@
+"""Compiler offsets (code points) <-> LSP positions (UTF-16 units unless negotiated).
+
+The compiler counts only "\\n" as a line break; LSP clients also count "\\r\\n" and a lone
+"\\r". Positions are therefore computed here from the text with the client's rules, and
+columns are converted to the negotiated encoding (only for lines that are not ASCII).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+from lsprotocol import types
+
+UTF8 = types.PositionEncodingKind.Utf8.value
+UTF16 = types.PositionEncodingKind.Utf16.value
+UTF32 = types.PositionEncodingKind.Utf32.value
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line starts (LSP line breaks: \\n, \\r\\n, \\r)."""
+    if "\r" in text:
+        return [0, *(m.end() for m in _NEWLINE.finditer(text))]
+    starts = [0]
+    find = text.find
+    i = find("\n")
+    while i >= 0:
+        starts.append(i + 1)
+        i = find("\n", i + 1)
+    return starts
+
+
+def units(segment: str, encoding: str) -> int:
+    """Length of `segment` in the code units of `encoding`."""
+    if encoding == UTF32 or segment.isascii():
+        return len(segment)
+    if encoding == UTF8:
+        return len(segment.encode("utf-8", "surrogatepass"))
+    return len(segment.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _char_units(ch: str, encoding: str) -> int:
+    if encoding == UTF8:
+        return len(ch.encode("utf-8", "surrogatepass"))
+    return 2 if ord(ch) > 0xFFFF else 1
+
+
+class LineMap:
+    """Position conversions for one text; build once per document version."""
+
+    __slots__ = ("text", "starts", "encoding", "ascii")
+
+    def __init__(self, text: str, encoding: str = UTF16) -> None:
+        self.text = text
+        self.encoding = encoding
+        self.starts = line_starts(text)
+        self.ascii = encoding == UTF32 or text.isascii()
+
+    @property
+    def line_count(self) -> int:
+        return len(self.starts)
+
+    def line_end(self, line: int) -> int:
+        """Offset of the end of a line's content (before its line break)."""
+        starts = self.starts
+        if line + 1 >= len(starts):
+            return len(self.text)
+        nxt = starts[line + 1]
+        if self.text[nxt - 1] == "\n" and nxt >= 2 and self.text[nxt - 2] == "\r":
+            return nxt - 2
+        return nxt - 1
+
+    def line_of(self, offset: int) -> int:
+        return bisect_right(self.starts, max(0, offset)) - 1
+
+    def position(self, offset: int) -> types.Position:
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect_right(self.starts, offset) - 1
+        start = self.starts[line]
+        offset = min(offset, self.line_end(line))
+        if self.ascii:
+            return types.Position(line, offset - start)
+        return types.Position(line, units(self.text[start:offset], self.encoding))
+
+    def range(self, start: int, end: int) -> types.Range:
+        return types.Range(self.position(start), self.position(max(start, end)))
+
+    def offset(self, position: types.Position) -> int:
+        line, character = position.line, position.character
+        if line < 0:
+            return 0
+        if line >= len(self.starts):
+            return len(self.text)
+        start = self.starts[line]
+        end = self.line_end(line)
+        character = max(0, character)
+        if self.ascii:
+            return min(start + character, end)
+        seg = self.text[start:end]
+        if seg.isascii():
+            return min(start + character, end)
+        count = 0
+        for i, ch in enumerate(seg):
+            if count >= character:
+                return start + i
+            count += _char_units(ch, self.encoding)
+        return end
+
+    def units(self, segment: str) -> int:
+        return units(segment, self.encoding)

@@ -1,0 +1,216 @@
+"""The pygls server: documents, settings, publishing, logging and the handler wrapper.
+
+Features (features.py) turn requests into calls of pure modules over one analysed
+snapshot; this module owns everything stateful.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from lsprotocol import types
+from pygls.capabilities import ServerCapabilitiesBuilder
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from neural_lsp import __version__
+from neural_lsp import diagnostics as diag
+from neural_lsp.documents import Document, DocumentStore, Snapshot
+from neural_lsp.settings import Settings
+
+log = logging.getLogger("neural_lsp")
+
+CONFIG_SECTION = "neural"
+
+
+class NeuralProtocol(LanguageServerProtocol):
+    """pygls' protocol with document sync and executeCommand routed to our server.
+
+    pygls' own handlers would also keep a copy of every document with a different line
+    model; `DocumentStore` is the only copy here.
+    """
+
+    _server: NeuralLanguageServer
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
+        td = params.text_document
+        self._server.guard("didOpen", lambda: self._server.documents.open(
+            td.uri, td.text, td.version, td.language_id))
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        td = params.text_document
+        self._server.guard("didChange", lambda: self._server.documents.change(
+            td.uri, td.version, list(params.content_changes)))
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+        self._server.guard("didClose", lambda: self._server.closed(params.text_document.uri))
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    async def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
+        handler = self._server.command_handlers.get(params.command)
+        if handler is None:
+            raise JsonRpcInvalidParams(f"unknown command {params.command!r}")
+        return await handler(self._server, params)
+
+
+class NeuralLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("neural-lsp", __version__, protocol_cls=NeuralProtocol)
+        self.documents = DocumentStore(on_analysed=self._analysed, on_error=self._analysis_failed)
+        self.settings = Settings()
+        self.command_handlers: dict[str, Callable] = {}
+        self.pull_diagnostics = False
+        self.config_ready: asyncio.Future | None = None
+        self.jobs: set = set()  # running jobs (jobs.Job), ended on shutdown
+
+    # ------------------------------------------------------------------ client
+    def capability(self, path: str, default: Any = None) -> Any:
+        """A client capability by dotted path, e.g. "window.work_done_progress"."""
+        v: Any = self.client_capabilities
+        for part in path.split("."):
+            v = getattr(v, part, None)
+            if v is None:
+                return default
+        return v
+
+    def setup(self, params: types.InitializeParams) -> None:
+        self.documents.encoding = str(ServerCapabilitiesBuilder.choose_position_encoding(
+            params.capabilities))
+        self.pull_diagnostics = self.capability("text_document.diagnostic") is not None
+        opts = params.initialization_options
+        if isinstance(opts, dict) and opts:
+            self.apply_settings(opts.get(CONFIG_SECTION, opts), "initializationOptions")
+
+    # ------------------------------------------------------------------ settings
+    def apply_settings(self, value: Any, source: str) -> bool:
+        new, problems = Settings.from_client(value)
+        for p in problems:
+            self.log(f"{source}: {p}", types.MessageType.Warning)
+        changed = new != self.settings
+        self.settings = new
+        return changed
+
+    async def load_settings(self, pushed: Any = None) -> None:
+        """Reads the `neural` section (workspace/configuration when the client has it)."""
+        try:
+            if self.capability("workspace.configuration"):
+                got = await asyncio.wait_for(self.workspace_configuration_async(
+                    types.ConfigurationParams(items=[types.ConfigurationItem(section=CONFIG_SECTION)])), 5)
+                value = got[0] if got else None
+            else:
+                value = pushed.get(CONFIG_SECTION, pushed) if isinstance(pushed, dict) else None
+            if value is not None and self.apply_settings(value, "settings"):
+                self.settings_changed()
+        except Exception as exc:  # a client that cannot answer keeps the defaults
+            self.log(f"could not read the 'neural' settings: {exc!r}", types.MessageType.Warning)
+        finally:
+            if self.config_ready is not None and not self.config_ready.done():
+                self.config_ready.set_result(None)
+
+    def settings_changed(self) -> None:
+        if self.pull_diagnostics:
+            if self.capability("workspace.diagnostics.refresh_support"):
+                self.protocol.send_request(types.WORKSPACE_DIAGNOSTIC_REFRESH, None)
+        else:
+            for doc in list(self.documents.docs.values()):
+                if doc.snapshot is not None and doc.snapshot.version == doc.version:
+                    self.publish(doc, doc.snapshot)
+        if self.capability("workspace.inlay_hint.refresh_support"):
+            self.protocol.send_request(types.WORKSPACE_INLAY_HINT_REFRESH, None)
+
+    # ------------------------------------------------------------------ diagnostics
+    def _analysed(self, doc: Document, snap: Snapshot) -> None:
+        if self.pull_diagnostics:
+            return
+        ready = self.config_ready
+        if ready is not None and not ready.done():
+            # The first results wait for the settings (briefly) so they are not re-sent.
+            async def later() -> None:
+                try:
+                    await asyncio.wait_for(asyncio.shield(ready), 2)
+                except TimeoutError:
+                    pass
+                if doc.snapshot is snap and doc.version == snap.version and not doc.closed:
+                    self.publish(doc, snap)
+            asyncio.get_running_loop().create_task(later())
+            return
+        self.publish(doc, snap)
+
+    def publish(self, doc: Document, snap: Snapshot) -> None:
+        try:
+            items = diag.for_snapshot(snap, self.settings.diagnostics_level)
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=doc.uri, diagnostics=items, version=snap.version))
+        except Exception as exc:
+            self.log_exception("publishDiagnostics", exc)
+
+    def closed(self, uri: str) -> None:
+        doc = self.documents.close(uri)
+        if doc is not None and not self.pull_diagnostics:
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    def _analysis_failed(self, doc: Document, exc: BaseException) -> None:
+        self.log_exception(f"analysis of {doc.uri} (version {doc.version})", exc)
+
+    # ------------------------------------------------------------------ logging
+    def log(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        log.log({1: logging.ERROR, 2: logging.WARNING}.get(int(kind), logging.INFO), message)
+        try:
+            self.window_log_message(types.LogMessageParams(type=kind, message=message))
+        except Exception:  # no transport (yet): the Python log has it
+            pass
+
+    def log_exception(self, where: str, exc: BaseException) -> None:
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=8))
+        self.log(f"{where} failed: {exc!r}\n{tb}", types.MessageType.Error)
+
+    def guard(self, where: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Exception as exc:
+            self.log_exception(where, exc)
+            return None
+
+    def stop_jobs(self) -> None:
+        for job in list(self.jobs):
+            job.cancel()
+
+
+def safe(server: NeuralLanguageServer, name: str, fn: Callable, empty: Callable[[], Any]) -> Callable:
+    """Wraps a feature: an exception is logged (window/logMessage) and the client gets
+    the empty answer for that request, so one broken feature never takes others down.
+    Errors meant for the client (JsonRpcException) pass through."""
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def wrapper(params):
+            try:
+                return await fn(server, params)
+            except (JsonRpcException, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                server.log_exception(name, exc)
+                return empty()
+    else:
+        @functools.wraps(fn)
+        def wrapper(params):
+            try:
+                return fn(server, params)
+            except JsonRpcException:
+                raise
+            except Exception as exc:
+                server.log_exception(name, exc)
+                return empty()
+    wrapper.__signature__ = inspect.Signature(  # pygls must not inject the server again
+        [inspect.Parameter("params", inspect.Parameter.POSITIONAL_OR_KEYWORD)])
+    return wrapper
