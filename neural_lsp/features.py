@@ -12,9 +12,10 @@ from typing import Any
 
 from lsprotocol import types
 
+from neural_lsp import completion as completion_mod
 from neural_lsp import diagnostics as diag
 from neural_lsp import hover as hover_mod
-from neural_lsp import inlay, shape_query
+from neural_lsp import inlay, shape_query, signature
 from neural_lsp.server import NeuralLanguageServer, safe
 
 NETWORK_SHAPE = "neural/networkShape"
@@ -50,7 +51,9 @@ def shutdown(ls: NeuralLanguageServer, params: Any) -> None:
 # ---------------------------------------------------------------------- features
 async def hover(ls: NeuralLanguageServer, params: types.HoverParams) -> types.Hover | None:
     snap = await _snap(ls, params.text_document.uri)
-    return hover_mod.hover(snap, snap.lines.offset(params.position))
+    formats = ls.capability("text_document.hover.content_format") or ()
+    markdown = not formats or types.MarkupKind.Markdown in formats
+    return hover_mod.hover(snap, snap.lines.offset(params.position), markdown)
 
 
 async def inlay_hint(ls: NeuralLanguageServer, params: types.InlayHintParams) -> list[types.InlayHint]:
@@ -59,6 +62,20 @@ async def inlay_hint(ls: NeuralLanguageServer, params: types.InlayHintParams) ->
     snap = await _snap(ls, params.text_document.uri)
     r = params.range
     return inlay.shape_hints(snap, snap.lines.offset(r.start), snap.lines.offset(r.end))
+
+
+async def completion(ls: NeuralLanguageServer, params: types.CompletionParams) -> types.CompletionList:
+    snap = await _snap(ls, params.text_document.uri)
+    item_caps = "text_document.completion.completion_item"
+    snippets = bool(ls.capability(f"{item_caps}.snippet_support"))
+    markdown = types.MarkupKind.Markdown in (ls.capability(f"{item_caps}.documentation_format") or ())
+    items = completion_mod.complete(snap, snap.lines.offset(params.position), snippets, markdown)
+    return types.CompletionList(is_incomplete=False, items=items)
+
+
+async def signature_help(ls: NeuralLanguageServer, params: types.SignatureHelpParams):
+    snap = await _snap(ls, params.text_document.uri)
+    return signature.signature_help(snap, snap.lines.offset(params.position))
 
 
 async def pull_diagnostics(ls: NeuralLanguageServer, params: types.DocumentDiagnosticParams):
@@ -99,6 +116,10 @@ def _list() -> list:
     return []
 
 
+def _empty_completions() -> types.CompletionList:
+    return types.CompletionList(is_incomplete=False, items=[])
+
+
 def _empty_report() -> types.RelatedFullDocumentDiagnosticReport:
     return types.RelatedFullDocumentDiagnosticReport(items=[])
 
@@ -111,6 +132,10 @@ FEATURES: list[tuple[str, Any, Any, Any]] = [
     (types.SHUTDOWN, shutdown, _none, None),
     (types.TEXT_DOCUMENT_HOVER, hover, _none, None),
     (types.TEXT_DOCUMENT_INLAY_HINT, inlay_hint, _list, types.InlayHintOptions()),
+    (types.TEXT_DOCUMENT_COMPLETION, completion, _empty_completions,
+     types.CompletionOptions(trigger_characters=["(", ",", "=", '"', "{", "["])),
+    (types.TEXT_DOCUMENT_SIGNATURE_HELP, signature_help, _none,
+     types.SignatureHelpOptions(trigger_characters=["(", ","], retrigger_characters=["=", ","])),
     (types.TEXT_DOCUMENT_DIAGNOSTIC, pull_diagnostics, _empty_report,
      types.DiagnosticOptions(inter_file_dependencies=False, workspace_diagnostics=False,
                              identifier="neural")),

@@ -15,7 +15,7 @@ MAX_OCCURRENCES = 6
 MAX_ROWS = 12
 
 
-def hover(snap: Snapshot, offset: int) -> types.Hover | None:
+def hover(snap: Snapshot, offset: int, markdown: bool = True) -> types.Hover | None:
     for probe in (offset, offset - 1):  # the cursor may sit just after the word
         if probe < 0:
             continue
@@ -23,7 +23,9 @@ def hover(snap: Snapshot, offset: int) -> types.Hover | None:
         if got is not None:
             text, start, end = got
             return types.Hover(
-                contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
+                contents=types.MarkupContent(
+                    kind=types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText,
+                    value=text),
                 range=snap.lines.range(start, end),
             )
     return None

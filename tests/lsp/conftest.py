@@ -32,7 +32,9 @@ def vscode_like(**text_document: Any) -> types.ClientCapabilities:
             related_information=True, version_support=True),
         hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.Markdown]),
         completion=types.CompletionClientCapabilities(
-            completion_item=types.ClientCompletionItemOptions(snippet_support=True)),
+            completion_item=types.ClientCompletionItemOptions(
+                snippet_support=True,
+                documentation_format=[types.MarkupKind.Markdown, types.MarkupKind.PlainText])),
         signature_help=types.SignatureHelpClientCapabilities(),
         document_symbol=types.DocumentSymbolClientCapabilities(
             hierarchical_document_symbol_support=True),
@@ -205,3 +207,12 @@ def hover_text(h: types.Hover | None) -> str:
         return ""
     c = h.contents
     return c.value if isinstance(c, types.MarkupContent) else str(c)
+
+
+def plain(obj: Any) -> Any:
+    """A custom request's result as plain dicts and lists (the client builds namedtuples)."""
+    if hasattr(obj, "_asdict"):
+        return {k: plain(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    return obj
