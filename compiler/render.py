@@ -34,14 +34,27 @@ def literal(v: Any) -> str:
     raise TypeError(f"cannot write {type(v).__name__} as DSL")
 
 
-def render(text: str, space: Space, values: dict[str, Any]) -> str:
+def render(text: str, space: Space, values: dict[str, Any],
+           edits: list[tuple[int, int, str]] | None = None) -> str:
     """The text with every HPO expression named in `values` replaced by its value.
 
     `values` holds internal values (option indices for choices); parameters not named
-    keep their HPO expression.
+    keep their HPO expression. `edits` are extra (start, end, text) replacements outside
+    those expressions, e.g. a searched value written where the program has a literal.
     """
-    roots = [p for p in space.params if p.parent is None and _named(p, values)]
-    return _splice(text, 0, len(text), roots, values)
+    edits = sorted(edits or [])
+    roots = [p for p in space.params if p.parent is None and _named(p, values)
+             and not any(s <= p.node.start and p.node.end <= e for s, e, _t in edits)]
+    if not edits:
+        return _splice(text, 0, len(text), roots, values)
+    out, pos = [], 0
+    for s, e, t in edits:
+        inside = [p for p in roots if pos <= p.node.start and p.node.end <= s]
+        out.append(_splice(text, pos, s, inside, values))
+        out.append(t)
+        pos = e
+    out.append(_splice(text, pos, len(text), [p for p in roots if p.node.start >= pos], values))
+    return "".join(out)
 
 
 def _named(p: HPOParam, values: dict[str, Any]) -> bool:

@@ -18,6 +18,7 @@ from runner.cli.errors import CLIError
 COMMAND_MODULES: tuple[str, ...] = (
     "runner.cli.check",
     "runner.cli.build",
+    "runner.cli.visualize",
     "runner.cli.track",
 )
 

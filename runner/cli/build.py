@@ -36,23 +36,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--backend", default="pytorch", choices=("pytorch", "tensorflow", "torch", "tf", "keras"))
     c.add_argument("-o", "--output", help="where to write the script (default: beside FILE)")
     _common(c)
+    _data_args(c)
+    _hpo_args(c)
     c.set_defaults(func=cmd_compile)
 
     r = sub.add_parser("run", help="train a program (and search its HPO space with --hpo)")
     r.add_argument("file", metavar="FILE")
     r.add_argument("--backend", default="pytorch", choices=("pytorch", "tensorflow", "torch", "tf", "keras"))
-    r.add_argument("--dataset", help="digits, iris, wine, breast_cancer, fashion_mnist, synthetic_*")
-    r.add_argument("--data", help="an .npz (x, y) or .csv (label column) file")
-    r.add_argument("--epochs", type=int)
     r.add_argument("--batch-size", type=int)
-    r.add_argument("--seed", type=int)
     r.add_argument("--device")
-    r.add_argument("--no-track", action="store_true", help="do not record an experiment")
-    r.add_argument("--base-dir", default="neural_experiments", help="the experiment store")
     r.add_argument("--progress-json", action="store_true",
-                   help="print one JSON object per epoch on stdout (for editors)")
+                   help="print one JSON object per epoch (per trial with --hpo) on stdout, for editors")
     _common(r)
+    _data_args(r)
+    _hpo_args(r)
     r.set_defaults(func=cmd_run)
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", help="digits, iris, wine, breast_cancer, fashion_mnist, synthetic_*")
+    p.add_argument("--data", help="an .npz (x, y) or .csv (label column) file")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--no-track", action="store_true", help="do not record experiments")
+    p.add_argument("--base-dir", default="neural_experiments", help="the experiment store")
+
+
+def _hpo_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("hyperparameter search")
+    g.add_argument("--hpo", action="store_true", help="search the program's HPO space first")
+    g.add_argument("--trials", type=int, help="trials to run (default: train.trials, else 20)")
+    g.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    g.add_argument("--parallel", type=int, default=1, help="worker processes on one study")
+    g.add_argument("--search", help="random, grid, bayesian, tpe, evolutionary or pbt "
+                   "(default: train.search_method, else tpe)")
+    g.add_argument("--storage", help="journal file or SQLAlchemy URL (default: a journal file under --base-dir)")
+    g.add_argument("--study", help="study name (default: FILE-NETWORK; the same name resumes)")
+    g.add_argument("--pruner", help="median, hyperband, successive_halving or none")
+    g.add_argument("--metric", help="val_loss (default), val_accuracy, loss or accuracy")
+    g.add_argument("--direction", choices=("minimize", "maximize"))
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -64,6 +86,14 @@ def _common(p: argparse.ArgumentParser) -> None:
 def cmd_compile(args: argparse.Namespace) -> int:
     program = _program(args)
     backend = {"torch": "pytorch", "tf": "tensorflow", "keras": "tensorflow"}.get(args.backend, args.backend)
+    if args.hpo:
+        result = _search(args, program, backend)
+        if not result.best_params:
+            raise CLIError("no trial completed: nothing to compile", status=1)
+        try:
+            program = load_program(args.file, result.optimized_text, args.network)
+        except ProgramError as exc:
+            raise CLIError(str(exc), status=1) from None
     try:
         code = generate(program, backend)
     except ProgramError as exc:
@@ -98,12 +128,65 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
+def _search(args: argparse.Namespace, program, backend: str):
+    from runner.hpo import Search, SearchConfig, SearchSpaceError
+    from runner.hpo.report import JsonReporter, TableReporter
+
+    if program.values:
+        raise CLIError("--set and --hpo together: the search chooses every HPO value", status=2)
+    trials = args.trials or program.network.train.get("trials") or 20
+    cfg = SearchConfig(backend=backend, dataset=args.dataset, data=args.data, metric=args.metric,
+                       direction=args.direction, n_trials=trials, timeout=args.timeout,
+                       parallel=max(1, args.parallel), storage=args.storage, study_name=args.study,
+                       epochs=args.epochs, pruner=args.pruner, seed=args.seed, track=not args.no_track,
+                       base_dir=args.base_dir)
+    try:
+        search = Search(program.text, args.file, args.network, None, args.search, cfg)
+        if getattr(args, "progress_json", False):
+            result = search.run(JsonReporter(trials))
+        else:
+            with TableReporter(trials) as table:
+                result = search.run(table)
+    except (ProgramError, SearchSpaceError, ValueError) as exc:
+        if getattr(args, "progress_json", False):
+            print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
+        raise CLIError(str(exc), status=1) from None
+    if getattr(args, "progress_json", False):
+        print(json.dumps({"event": "result", "best_value": result.best_value, "best_params": result.best_params,
+                          "best_trial": result.best_trial, "optimized_path": result.optimized_path,
+                          "results_path": result.results_path, "trials": len(result.trials)},
+                         default=str), flush=True)
+        return result
+    states: dict[str, int] = {}
+    for t in result.trials:
+        states[t["state"]] = states.get(t["state"], 0) + 1
+    print(f"study {result.study_name} ({result.storage}): "
+          + ", ".join(f"{n} {s.lower()}" for s, n in states.items()), file=sys.stderr)
+    if result.best_value is None:
+        print("no trial completed", file=sys.stderr)
+        return result
+    print(f"best {result.metric}: {result.best_value:.4g} (trial {result.best_trial})")
+    print("best parameters:")
+    for k, v in result.best_params.items():
+        print(f"  {k} = {v!r}")
+    if result.importance:
+        top = sorted(result.importance.items(), key=lambda kv: -kv[1])[:5]
+        print("importance: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
+    print(f"results: {result.results_path}")
+    if result.optimized_path:
+        print(f"optimized program: {result.optimized_path}")
+    return result
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from runner.run import train
 
     signal.signal(signal.SIGTERM, _terminate)  # editors cancel with SIGTERM: finish cleanly
     program = _program(args)
     backend = {"torch": "pytorch", "tf": "tensorflow", "keras": "tensorflow"}.get(args.backend, args.backend)
+    if args.hpo:
+        result = _search(args, program, backend)
+        return 0 if result.best_value is not None else 1
     _say_defaults(program)
     callbacks = [_JsonProgress(args.epochs)] if args.progress_json else []
     try:

@@ -1,0 +1,26 @@
+"""Hyperparameter search on Optuna: every search method of the seeds, pruning, parallel and
+multi-machine studies, population-based training, and analysis.
+
+    from runner.hpo import HPOptimizer, optimize_and_return, generate_optimized_dsl
+"""
+
+from runner.hpo.api import HPOptimizer, generate_optimized_dsl, optimize_and_return
+from runner.hpo.dims import ALIASES, SearchDim, SearchSpaceError
+from runner.hpo.engine import Search, SearchConfig, SearchResult
+from runner.hpo.strategies import (
+    STRATEGIES,
+    BaseStrategy,
+    BayesianStrategy,
+    EvolutionaryStrategy,
+    GridStrategy,
+    PBTStrategy,
+    RandomStrategy,
+    TPEStrategy,
+    make_strategy,
+)
+
+__all__ = [
+    "ALIASES", "STRATEGIES", "BaseStrategy", "BayesianStrategy", "EvolutionaryStrategy", "GridStrategy",
+    "HPOptimizer", "PBTStrategy", "RandomStrategy", "Search", "SearchConfig", "SearchDim", "SearchResult",
+    "SearchSpaceError", "TPEStrategy", "generate_optimized_dsl", "make_strategy", "optimize_and_return",
+]

@@ -1,0 +1,71 @@
+"""The Python API of the seeds: HPOptimizer, optimize_and_return, generate_optimized_dsl."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runner.hpo.engine import Search, SearchConfig, SearchResult
+from runner.hpo.strategies import BaseStrategy
+
+
+class HPOptimizer:
+    """Configured search; `optimize(...)` runs it on a program and returns the best values."""
+
+    def __init__(self, strategy: str | BaseStrategy | None = None, n_trials: int = 20,
+                 timeout: float | None = None, early_stopping: bool = True, parallel_trials: int = 1,
+                 storage: str | None = None, *, epochs: int | None = None, seed: int | None = None,
+                 study_name: str | None = None, pruner: str | None = None, track: bool = True,
+                 base_dir: str = "neural_experiments", num_samples: int | None = None) -> None:
+        self.strategy = strategy
+        self.config = SearchConfig(n_trials=n_trials, timeout=timeout, early_stopping=early_stopping,
+                                   parallel=parallel_trials, storage=storage, epochs=epochs, seed=seed,
+                                   study_name=study_name, pruner=pruner, track=track, base_dir=base_dir,
+                                   num_samples=num_samples)
+        self.last_result: SearchResult | None = None
+
+    def optimize(self, neural_code: str, dataset_name: str | None = None, backend: str = "pytorch",
+                 search_space: dict[str, Any] | None = None, metric: str | None = None,
+                 direction: str | None = None, network: str | None = None,
+                 path: str = "program.neural") -> dict[str, Any]:
+        cfg = SearchConfig(**{**self.config.__dict__, "backend": backend, "dataset": dataset_name,
+                              "metric": metric, "direction": direction})
+        search = Search(neural_code, path, network, search_space, self.strategy, cfg)
+        self.last_result = search.run()
+        return dict(self.last_result.best_params)
+
+
+def optimize_and_return(neural_code: str, n_trials: int = 10, dataset_name: str | None = None,
+                        backend: str = "pytorch", search_space: dict[str, Any] | None = None,
+                        **kwargs: Any) -> dict[str, Any]:
+    """Search the program's HPO space (and `search_space`) and return the best values."""
+    return HPOptimizer(n_trials=n_trials, **kwargs).optimize(neural_code, dataset_name, backend, search_space)
+
+
+def generate_optimized_dsl(neural_code: str, best_params: dict[str, Any], network: str | None = None,
+                           search_space: dict[str, Any] | None = None) -> str:
+    """The program text with the best values in place; formatting and comments kept."""
+    from compiler.analysis import analyze
+    from runner.hpo.dims import build_dims, render_values
+    from runner.program import ProgramError
+
+    a = analyze(neural_code)
+    net = a.network(network)
+    if net is None:
+        raise ProgramError("the program has no network" if network is None else f"no network named {network!r}")
+    dims = build_dims(a, net, search_space or _implied_space(best_params, net))
+    known = {d.name for d in dims}
+    unknown = [k for k in best_params if k not in known]
+    if unknown:
+        raise ProgramError(f"unknown parameter {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    for d in dims:
+        if d.name in best_params and d.param is not None and d.kind == "categorical":
+            d.param.parse_public(best_params[d.name])  # raises ValueError for a value not offered
+    return render_values(neural_code, net, dims, best_params)
+
+
+def _implied_space(best_params: dict[str, Any], net: Any) -> dict[str, Any] | None:
+    """Keys that are not HPO expressions of the program (e.g. "learning_rate" written as a
+    literal) become categorical dimensions holding just the given value."""
+    own = {p.name for p in net.space or []}
+    extra = {k: {"type": "categorical", "values": [v]} for k, v in best_params.items() if k not in own}
+    return extra or None

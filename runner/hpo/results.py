@@ -1,0 +1,124 @@
+"""The outcome of a search: best values, every trial, importance, hpo_results.json and the
+optimized program."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from runner.hpo.dims import render_values
+from runner.hpo.storage import describe, study_dir
+
+
+def trial_record(t: Any) -> dict[str, Any]:
+    from optuna.distributions import distribution_to_json
+
+    return {
+        "number": t.number,
+        "state": t.state.name,
+        "params": dict(t.user_attrs.get("values") or t.params),
+        "value": t.value,
+        "values_per_epoch": {str(k): v for k, v in sorted(t.intermediate_values.items())},
+        "epochs": t.user_attrs.get("epochs", []),
+        "experiment_dir": t.user_attrs.get("experiment_dir"),
+        "error": t.user_attrs.get("error") or (t.system_attrs.get("fail_reason") if hasattr(t, "system_attrs") else None),
+        "duration_s": t.duration.total_seconds() if t.duration else None,
+        "distributions": {k: distribution_to_json(d) for k, d in t.distributions.items()},
+    }
+
+
+def importance(study: Any) -> dict[str, float]:
+    import optuna
+    from optuna.trial import TrialState
+
+    done = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
+    if len(done) < 2 or len({tuple(sorted(t.params)) for t in done}) == 0:
+        return {}
+    try:
+        return {k: float(v) for k, v in optuna.importance.get_param_importances(study).items()}
+    except (RuntimeError, ValueError, ZeroDivisionError):
+        return {}
+
+
+def build_result(search: Any, study: Any):
+    from optuna.trial import TrialState
+
+    from runner.hpo.engine import SearchResult, write_json
+
+    trials = [trial_record(t) for t in study.get_trials(deepcopy=False)]
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
+    best = None
+    if complete:
+        best = study.best_trial
+    best_params = dict(best.params) if best else {}
+    if best is not None and "final_values" in best.user_attrs:  # pbt: where the member ended up
+        best_params = dict(best.user_attrs["final_values"])
+    elif best is not None and "values" in best.user_attrs:
+        best_params = dict(best.user_attrs["values"])
+    result = SearchResult(
+        study_name=search.study_name,
+        storage=describe(search.config.storage, search.config.base_dir, search.study_name),
+        metric=search.metric, direction=search.direction,
+        best_value=best.value if best else None, best_params=best_params,
+        best_trial=best.number if best else None, trials=trials,
+        importance=importance(study),
+    )
+    out_dir = study_dir(search.config.base_dir, search.study_name)
+    if best:
+        result.optimized_text = render_values(search.text, search.network, search.dims, best_params)
+        if search.path.exists():
+            opt_path = search.path.with_name(search.path.stem + ".optimized.neural")
+            try:
+                opt_path.write_text(result.optimized_text)
+                result.optimized_path = str(opt_path)
+            except OSError:
+                result.optimized_path = None
+    path = out_dir / "hpo_results.json"
+    write_json(path, {
+        "study": result.study_name, "storage": result.storage, "program": str(search.path),
+        "network": search.network.name, "search_method": search.strategy.name,
+        "backend": search.config.backend, "metric": result.metric, "direction": result.direction,
+        "best": {"number": result.best_trial, "value": result.best_value, "params": best_params},
+        "importance": result.importance,
+        "dimensions": {d.name: d.seed_form() for d in search.dims},
+        "trials": trials,
+        "optimized_program": result.optimized_path,
+        "pbt": {"architecture": getattr(search, "pbt_architecture", None),
+                "events": getattr(search, "pbt_events", None)} if search.strategy.name == "pbt" else None,
+    })
+    result.results_path = str(path)
+    return result
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    import json
+
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{p}: no such file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{p}: not an hpo_results.json file ({exc})") from None
+    if not isinstance(data, dict) or "trials" not in data:
+        raise ValueError(f"{p}: not an hpo_results.json file (no 'trials')")
+    return data
+
+
+def study_from_results(data: dict[str, Any]) -> Any:
+    """An in-memory Optuna study rebuilt from hpo_results.json (for plots)."""
+    import optuna
+    from optuna.distributions import json_to_distribution
+    from optuna.trial import TrialState, create_trial
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction=data.get("direction", "minimize"), study_name=data.get("study"))
+    for t in data["trials"]:
+        state = TrialState[t["state"]]
+        if state not in (TrialState.COMPLETE, TrialState.PRUNED):
+            continue
+        dists = {k: json_to_distribution(v) for k, v in t.get("distributions", {}).items()}
+        inter = {int(k): v for k, v in t.get("values_per_epoch", {}).items()}
+        study.add_trial(create_trial(state=state, value=t["value"] if state == TrialState.COMPLETE else None,
+                                     params=t["params"], distributions=dists, intermediate_values=inter))
+    return study

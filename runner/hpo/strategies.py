@@ -1,0 +1,148 @@
+"""Search strategies: which Optuna sampler explores the space, and how a trial's values are
+drawn. Subclass `BaseStrategy` to plug in your own search:
+
+    class MyStrategy(BaseStrategy):
+        def __init__(self):
+            super().__init__(name="my_strategy")
+
+        def suggest_parameters(self, trial, search_space):
+            # search_space: {name: {"type": ..., "values"/"min"/"max"/"step"/"log", "condition"?}}
+            return {name: spec["values"][0] if spec["type"] == "categorical"
+                    else trial.suggest_float(name, spec["min"], spec["max"])
+                    for name, spec in search_space.items()}
+
+Values not returned take their defaults. Only the active dimensions are passed (a nested
+choice's inner parameters only when their option is chosen).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runner.hpo.dims import SearchDim, active_dims
+
+
+class BaseStrategy:
+    """A named search: a sampler plus a way to draw one trial's values."""
+
+    grid = False
+
+    def __init__(self, name: str = "custom", seed: int | None = None) -> None:
+        self.name = name
+        self.seed = seed
+
+    def sampler(self, dims: list[SearchDim]) -> Any:
+        """The Optuna sampler; the default draws at random."""
+        import optuna
+
+        return optuna.samplers.RandomSampler(seed=self.seed)
+
+    def suggest_parameters(self, trial: Any, search_space: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """Values for one trial. The default asks the trial for each dimension in turn."""
+        dims: list[SearchDim] = trial.user_attrs.get("_dims") or getattr(trial, "_neural_dims", [])
+        by = {d.name: d for d in dims}
+        return {name: by[name].suggest(trial, self.grid) for name in search_space if name in by}
+
+    def draw(self, trial: Any, dims: list[SearchDim]) -> dict[str, Any]:
+        """Walk the space in order so that nested choices see their parent's value."""
+        trial._neural_dims = dims
+        values: dict[str, Any] = {}
+        for d in dims:
+            if d not in active_dims(dims, values):
+                continue
+            got = self.suggest_parameters(trial, {d.name: d.seed_form()})
+            if d.name in got:
+                values[d.name] = got[d.name]
+        return values
+
+
+class RandomStrategy(BaseStrategy):
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__("random", seed)
+
+
+class GridStrategy(BaseStrategy):
+    """Every combination of the discrete space, each once. Continuous dimensions are
+    discretised: GRID_POINTS evenly spaced values (log-spaced on a log scale)."""
+
+    grid = True
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__("grid", seed)
+
+    def sampler(self, dims: list[SearchDim]) -> Any:
+        import optuna
+
+        # Brute force covers conditional (nested) spaces too, and stops when done.
+        return optuna.samplers.BruteForceSampler(seed=self.seed)
+
+
+class TPEStrategy(BaseStrategy):
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__("tpe", seed)
+
+    def sampler(self, dims: list[SearchDim]) -> Any:
+        import optuna
+
+        return optuna.samplers.TPESampler(seed=self.seed)
+
+
+class BayesianStrategy(BaseStrategy):
+    """Gaussian-process Bayesian optimisation (Optuna's GPSampler)."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__("bayesian", seed)
+
+    def sampler(self, dims: list[SearchDim]) -> Any:
+        import optuna
+
+        return optuna.samplers.GPSampler(seed=self.seed)
+
+
+class EvolutionaryStrategy(BaseStrategy):
+    """CMA-ES when every dimension is numeric and unconditional, NSGA-II otherwise."""
+
+    def __init__(self, seed: int | None = None, population_size: int = 8) -> None:
+        super().__init__("evolutionary", seed)
+        self.population_size = population_size
+
+    def sampler(self, dims: list[SearchDim]) -> Any:
+        import optuna
+
+        numeric = all(d.kind != "categorical" and d.parent is None for d in dims)
+        if numeric and len(dims) >= 2:
+            return optuna.samplers.CmaEsSampler(seed=self.seed, n_startup_trials=2)
+        return optuna.samplers.NSGAIISampler(seed=self.seed, population_size=self.population_size)
+
+
+class PBTStrategy(BaseStrategy):
+    """Population-based training; run by runner.hpo.pbt, not by a sampler."""
+
+    def __init__(self, seed: int | None = None, population: int = 4, rounds: int | None = None,
+                 quantile: float = 0.25, perturb: tuple[float, float] = (0.8, 1.2)) -> None:
+        super().__init__("pbt", seed)
+        self.population = population
+        self.rounds = rounds
+        self.quantile = quantile
+        self.perturb = perturb
+
+
+STRATEGIES: dict[str, type[BaseStrategy]] = {
+    "random": RandomStrategy,
+    "grid": GridStrategy,
+    "tpe": TPEStrategy,
+    "bayesian": BayesianStrategy,
+    "evolutionary": EvolutionaryStrategy,
+    "pbt": PBTStrategy,
+}
+
+
+def make_strategy(strategy: str | BaseStrategy | None, seed: int | None = None) -> BaseStrategy:
+    if isinstance(strategy, BaseStrategy):
+        return strategy
+    name = (strategy or "tpe").lower()
+    cls = STRATEGIES.get(name)
+    if cls is None:
+        raise ValueError(f"unknown search method {strategy!r}: use {', '.join(STRATEGIES)} "
+                         "or a BaseStrategy subclass")
+    return cls(seed=seed)
