@@ -11,14 +11,17 @@ import asyncio
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from neural_lsp import completion as completion_mod
 from neural_lsp import diagnostics as diag
 from neural_lsp import hover as hover_mod
-from neural_lsp import inlay, shape_query, signature
+from neural_lsp import inlay, macros, semantic, shape_query, signature, symbols
+from neural_lsp.documents import Snapshot
 from neural_lsp.server import NeuralLanguageServer, safe
 
 NETWORK_SHAPE = "neural/networkShape"
+REQUEST_FAILED = -32803  # LSPErrorCodes.RequestFailed: the client shows the message
 
 
 async def _snap(ls: NeuralLanguageServer, uri: str):
@@ -78,6 +81,64 @@ async def signature_help(ls: NeuralLanguageServer, params: types.SignatureHelpPa
     return signature.signature_help(snap, snap.lines.offset(params.position))
 
 
+async def document_symbol(ls: NeuralLanguageServer, params: types.DocumentSymbolParams):
+    snap = await _snap(ls, params.text_document.uri)
+    if ls.capability("text_document.document_symbol.hierarchical_document_symbol_support"):
+        return symbols.document_symbols(snap)
+    return symbols.flat_symbols(snap)
+
+
+async def folding_range(ls: NeuralLanguageServer, params: types.FoldingRangeParams):
+    return symbols.folding_ranges(await _snap(ls, params.text_document.uri))
+
+
+async def semantic_tokens(ls: NeuralLanguageServer, params: types.SemanticTokensParams):
+    return types.SemanticTokens(data=semantic.encode(await _snap(ls, params.text_document.uri)))
+
+
+async def semantic_tokens_range(ls: NeuralLanguageServer, params: types.SemanticTokensRangeParams):
+    snap = await _snap(ls, params.text_document.uri)
+    r = params.range
+    return types.SemanticTokens(data=semantic.encode(snap, snap.lines.offset(r.start),
+                                                     snap.lines.offset(r.end)))
+
+
+async def definition(ls: NeuralLanguageServer, params: types.DefinitionParams):
+    snap = await _snap(ls, params.text_document.uri)
+    return macros.definition(snap, snap.lines.offset(params.position))
+
+
+async def references(ls: NeuralLanguageServer, params: types.ReferenceParams):
+    snap = await _snap(ls, params.text_document.uri)
+    return macros.references(snap, snap.lines.offset(params.position),
+                             params.context.include_declaration)
+
+
+async def prepare_rename(ls: NeuralLanguageServer, params: types.PrepareRenameParams):
+    snap = await _snap(ls, params.text_document.uri)
+    return macros.prepare(snap, snap.lines.offset(params.position))
+
+
+async def rename(ls: NeuralLanguageServer, params: types.RenameParams):
+    snap = await _snap(ls, params.text_document.uri)
+    try:
+        edits = macros.rename_edits(snap, snap.lines.offset(params.position), params.new_name)
+    except macros.RenameError as exc:
+        raise JsonRpcException(str(exc), code=REQUEST_FAILED) from None
+    return None if edits is None else workspace_edit(ls, snap, edits)
+
+
+def workspace_edit(ls: NeuralLanguageServer, snap: Snapshot,
+                   edits: list[types.TextEdit]) -> types.WorkspaceEdit:
+    """Versioned document changes when the client takes them: a stale edit is refused."""
+    if ls.capability("workspace.workspace_edit.document_changes"):
+        return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(
+                uri=snap.uri, version=snap.version),
+            edits=edits)])
+    return types.WorkspaceEdit(changes={snap.uri: edits})
+
+
 async def pull_diagnostics(ls: NeuralLanguageServer, params: types.DocumentDiagnosticParams):
     snap = await _snap(ls, params.text_document.uri)
     result_id = f"{snap.version}:{ls.settings.diagnostics_level}"
@@ -120,6 +181,10 @@ def _empty_completions() -> types.CompletionList:
     return types.CompletionList(is_incomplete=False, items=[])
 
 
+def _no_tokens() -> types.SemanticTokens:
+    return types.SemanticTokens(data=[])
+
+
 def _empty_report() -> types.RelatedFullDocumentDiagnosticReport:
     return types.RelatedFullDocumentDiagnosticReport(items=[])
 
@@ -136,6 +201,14 @@ FEATURES: list[tuple[str, Any, Any, Any]] = [
      types.CompletionOptions(trigger_characters=["(", ",", "=", '"', "{", "["])),
     (types.TEXT_DOCUMENT_SIGNATURE_HELP, signature_help, _none,
      types.SignatureHelpOptions(trigger_characters=["(", ","], retrigger_characters=["=", ","])),
+    (types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, document_symbol, _list, None),
+    (types.TEXT_DOCUMENT_FOLDING_RANGE, folding_range, _list, None),
+    (types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, semantic_tokens, _no_tokens, semantic.LEGEND),
+    (types.TEXT_DOCUMENT_SEMANTIC_TOKENS_RANGE, semantic_tokens_range, _no_tokens, None),
+    (types.TEXT_DOCUMENT_DEFINITION, definition, _none, None),
+    (types.TEXT_DOCUMENT_REFERENCES, references, _list, None),
+    (types.TEXT_DOCUMENT_PREPARE_RENAME, prepare_rename, _none, None),
+    (types.TEXT_DOCUMENT_RENAME, rename, _none, None),
     (types.TEXT_DOCUMENT_DIAGNOSTIC, pull_diagnostics, _empty_report,
      types.DiagnosticOptions(inter_file_dependencies=False, workspace_diagnostics=False,
                              identifier="neural")),
