@@ -15,8 +15,8 @@ from pygls.exceptions import JsonRpcException
 
 from neural_lsp import completion as completion_mod
 from neural_lsp import diagnostics as diag
+from neural_lsp import formatting, inlay, macros, semantic, shape_query, signature, symbols
 from neural_lsp import hover as hover_mod
-from neural_lsp import inlay, macros, semantic, shape_query, signature, symbols
 from neural_lsp.documents import Snapshot
 from neural_lsp.server import NeuralLanguageServer, safe
 
@@ -128,6 +128,19 @@ async def rename(ls: NeuralLanguageServer, params: types.RenameParams):
     return None if edits is None else workspace_edit(ls, snap, edits)
 
 
+async def format_document(ls: NeuralLanguageServer, params: types.DocumentFormattingParams):
+    snap = await _snap(ls, params.text_document.uri)
+    loop = asyncio.get_running_loop()
+    try:
+        new = await loop.run_in_executor(ls.documents.executor, formatting.format_checked,
+                                         snap.text, snap.analysis)
+    except formatting.NotFormatted as why:
+        ls.log(f"not formatted {snap.uri}: {why}", types.MessageType.Info)
+        return []
+    return [types.TextEdit(range=snap.lines.range(s, e), new_text=t)
+            for s, e, t in formatting.line_edits(snap.text, new)]
+
+
 def workspace_edit(ls: NeuralLanguageServer, snap: Snapshot,
                    edits: list[types.TextEdit]) -> types.WorkspaceEdit:
     """Versioned document changes when the client takes them: a stale edit is refused."""
@@ -209,6 +222,7 @@ FEATURES: list[tuple[str, Any, Any, Any]] = [
     (types.TEXT_DOCUMENT_REFERENCES, references, _list, None),
     (types.TEXT_DOCUMENT_PREPARE_RENAME, prepare_rename, _none, None),
     (types.TEXT_DOCUMENT_RENAME, rename, _none, None),
+    (types.TEXT_DOCUMENT_FORMATTING, format_document, _list, None),
     (types.TEXT_DOCUMENT_DIAGNOSTIC, pull_diagnostics, _empty_report,
      types.DiagnosticOptions(inter_file_dependencies=False, workspace_diagnostics=False,
                              identifier="neural")),
