@@ -162,7 +162,6 @@ class Search:
 
             return run_pbt(self, reporter)
         import optuna
-        from optuna.study import MaxTrialsCallback
         from optuna.trial import TrialState
 
         study = self.study()
@@ -173,8 +172,9 @@ class Search:
         if self.strategy.grid:
             n_trials = min(n_trials, _grid_size(self.dims))
             target = done_before + n_trials
-        stop = MaxTrialsCallback(target, states=(TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL))
-        callbacks = [stop] + ([lambda s, t: reporter(s, t)] if reporter else [])
+        # One process: n_trials bounds the run (a MaxTrialsCallback would re-read the storage
+        # after every trial). Several workers each take an exact share (see _run_parallel).
+        callbacks = [lambda s, t: reporter(s, t)] if reporter else []
         if self.config.parallel > 1:
             self._run_parallel(study, target, reporter)
         else:
@@ -189,8 +189,8 @@ class Search:
         ctx = mp.get_context("spawn")
         n, k = self.config.n_trials, self.config.parallel
         shares = [n // k + (1 if i < n % k else 0) for i in range(k)]  # exactly n trials in all
-        spec = (self.text, str(self.path), self.network.name, self.search_space, self.strategy,
-                self.config, target)
+        spec = (type(self), self.text, str(self.path), self.network.name, self.search_space,
+                self.strategy, self.config, target)
         procs = [ctx.Process(target=_worker, args=(spec, i, shares[i]), daemon=False)
                  for i in range(k) if shares[i]]
         for p in procs:
@@ -265,12 +265,11 @@ def _report_new(study: Any, seen: set[int], reporter) -> set[int]:
 def _worker(spec: tuple, index: int, share: int) -> None:
     """One worker process of a parallel search: its own data, its share of the trials, the
     shared study (a file or database every worker opens)."""
-    text, path, network, search_space, strategy, config, _target = spec
+    cls, text, path, network, search_space, strategy, config, _target = spec
     if config.seed is not None:
         strategy.seed = config.seed + index  # workers must not draw the same values
-    search = Search(text, path, network, search_space, strategy, config)
+    search = cls(text, path, network, search_space, strategy, config)
     study = search.study(search.strategy.sampler(search.dims))
-    search.data()
     study.optimize(search.objective, n_trials=share, timeout=config.timeout,
                    catch=(ProgramError,), gc_after_trial=False)
 

@@ -84,7 +84,8 @@ class TPEStrategy(BaseStrategy):
     def sampler(self, dims: list[SearchDim]) -> Any:
         import optuna
 
-        return optuna.samplers.TPESampler(seed=self.seed)
+        # 5 random start-up trials instead of Optuna's 10: searches here are often 10-30 trials.
+        return optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=5)
 
 
 class BayesianStrategy(BaseStrategy):
@@ -96,7 +97,7 @@ class BayesianStrategy(BaseStrategy):
     def sampler(self, dims: list[SearchDim]) -> Any:
         import optuna
 
-        return optuna.samplers.GPSampler(seed=self.seed)
+        return optuna.samplers.GPSampler(seed=self.seed, n_startup_trials=5)
 
 
 class EvolutionaryStrategy(BaseStrategy):
