@@ -172,9 +172,12 @@ def _search(args: argparse.Namespace, program, backend: str):
     if result.importance:
         top = sorted(result.importance.items(), key=lambda kv: -kv[1])[:5]
         print("importance: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
-    print(f"results: {result.results_path}")
+    print(f"results: {result.results_path}  (plots: neural visualize {result.results_path})")
     if result.optimized_path:
         print(f"optimized program: {result.optimized_path}")
+    if not args.no_track:
+        print(f"experiments: {args.base_dir}/  (neural track list --base-dir {args.base_dir}; "
+              f"neural tui --base-dir {args.base_dir})")
     return result
 
 
