@@ -13,12 +13,13 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from neural_lsp import actions, formatting, inlay, macros, semantic, shape_query, signature, symbols
 from neural_lsp import completion as completion_mod
 from neural_lsp import diagnostics as diag
-from neural_lsp import formatting, inlay, macros, semantic, shape_query, signature, symbols
 from neural_lsp import hover as hover_mod
+from neural_lsp.commands import COMMANDS
 from neural_lsp.documents import Snapshot
-from neural_lsp.server import NeuralLanguageServer, safe
+from neural_lsp.server import NeuralLanguageServer, safe, safe_command
 
 NETWORK_SHAPE = "neural/networkShape"
 REQUEST_FAILED = -32803  # LSPErrorCodes.RequestFailed: the client shows the message
@@ -141,6 +142,19 @@ async def format_document(ls: NeuralLanguageServer, params: types.DocumentFormat
             for s, e, t in formatting.line_edits(snap.text, new)]
 
 
+async def code_action(ls: NeuralLanguageServer, params: types.CodeActionParams):
+    snap = await _snap(ls, params.text_document.uri)
+    r = params.range
+    only = [str(k) for k in params.context.only] if params.context.only else None
+    return actions.code_actions(snap, snap.lines.offset(r.start), snap.lines.offset(r.end),
+                                ls.settings.diagnostics_level, only,
+                                lambda edits: workspace_edit(ls, snap, edits))
+
+
+async def code_lens(ls: NeuralLanguageServer, params: types.CodeLensParams):
+    return actions.code_lenses(await _snap(ls, params.text_document.uri))
+
+
 def workspace_edit(ls: NeuralLanguageServer, snap: Snapshot,
                    edits: list[types.TextEdit]) -> types.WorkspaceEdit:
     """Versioned document changes when the client takes them: a stale edit is refused."""
@@ -223,6 +237,10 @@ FEATURES: list[tuple[str, Any, Any, Any]] = [
     (types.TEXT_DOCUMENT_PREPARE_RENAME, prepare_rename, _none, None),
     (types.TEXT_DOCUMENT_RENAME, rename, _none, None),
     (types.TEXT_DOCUMENT_FORMATTING, format_document, _list, None),
+    (types.TEXT_DOCUMENT_CODE_ACTION, code_action, _list, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Source,
+                           *actions.SOURCE_KINDS.values()])),
+    (types.TEXT_DOCUMENT_CODE_LENS, code_lens, _list, types.CodeLensOptions(resolve_provider=False)),
     (types.TEXT_DOCUMENT_DIAGNOSTIC, pull_diagnostics, _empty_report,
      types.DiagnosticOptions(inter_file_dependencies=False, workspace_diagnostics=False,
                              identifier="neural")),
@@ -233,6 +251,8 @@ FEATURES: list[tuple[str, Any, Any, Any]] = [
 def register(ls: NeuralLanguageServer) -> None:
     for method, fn, empty, options in FEATURES:
         ls.feature(method, options)(safe(ls, method, fn, empty))
+    for name, fn in COMMANDS.items():
+        ls.command(name)(safe_command(ls, name, fn))
 
 
 def build_server() -> NeuralLanguageServer:

@@ -58,10 +58,12 @@ class NeuralProtocol(LanguageServerProtocol):
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     async def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
-        handler = self._server.command_handlers.get(params.command)
+        # The whole params object reaches the command (pygls would pass only the arguments):
+        # commands need the client's workDoneToken. Being async, a $/cancelRequest cancels it.
+        handler = self.fm.commands.get(params.command)
         if handler is None:
             raise JsonRpcInvalidParams(f"unknown command {params.command!r}")
-        return await handler(self._server, params)
+        return await handler(params)
 
 
 class NeuralLanguageServer(LanguageServer):
@@ -69,7 +71,6 @@ class NeuralLanguageServer(LanguageServer):
         super().__init__("neural-lsp", __version__, protocol_cls=NeuralProtocol)
         self.documents = DocumentStore(on_analysed=self._analysed, on_error=self._analysis_failed)
         self.settings = Settings()
-        self.command_handlers: dict[str, Callable] = {}
         self.pull_diagnostics = False
         self.config_ready: asyncio.Future | None = None
         self.jobs: set = set()  # running jobs (jobs.Job), ended on shutdown
@@ -185,6 +186,25 @@ class NeuralLanguageServer(LanguageServer):
     def stop_jobs(self) -> None:
         for job in list(self.jobs):
             job.cancel()
+
+
+def safe_command(server: NeuralLanguageServer, name: str, fn: Callable) -> Callable:
+    """Wraps a command: an unexpected exception is logged and answered with an error
+    the client can show (a command's empty result would be misread as success)."""
+
+    @functools.wraps(fn)
+    async def wrapper(params):
+        try:
+            return await fn(server, params)
+        except (JsonRpcException, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            server.log_exception(name, exc)
+            raise JsonRpcException(f"{name} failed: {exc!r}", code=-32803) from None
+
+    wrapper.__signature__ = inspect.Signature(
+        [inspect.Parameter("params", inspect.Parameter.POSITIONAL_OR_KEYWORD)])
+    return wrapper
 
 
 def safe(server: NeuralLanguageServer, name: str, fn: Callable, empty: Callable[[], Any]) -> Callable:

@@ -1,0 +1,105 @@
+"""Code actions (the compiler's fixes as quick fixes, `Flatten()` before a Dense on a
+feature map, the four commands as source actions) and code lenses above networks."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from compiler.syntax import LayerStmt
+from neural_lsp import diagnostics as diag
+from neural_lsp import locate
+from neural_lsp.commands import COMPILE, RUN_HPO, TRAIN
+from neural_lsp.documents import Snapshot
+
+QUICKFIX = types.CodeActionKind.QuickFix.value
+SOURCE = types.CodeActionKind.Source.value
+SOURCE_KINDS = {
+    "hpo": f"{SOURCE}.neural.runHpo",
+    "pytorch": f"{SOURCE}.neural.compile.pytorch",
+    "tensorflow": f"{SOURCE}.neural.compile.tensorflow",
+    "train": f"{SOURCE}.neural.train",
+}
+
+
+def network_commands(snap: Snapshot, net) -> list[tuple[str, types.Command]]:
+    """(source action kind, command) for one network, in lens order."""
+    name, uri = net.name, snap.uri
+    out = []
+    if net.space is not None and len(net.space):
+        out.append(("hpo", types.Command(title="Run HPO", command=RUN_HPO, arguments=[uri, name, None])))
+    out.append(("pytorch", types.Command(title="Compile to PyTorch", command=COMPILE,
+                                         arguments=[uri, "pytorch", name])))
+    out.append(("tensorflow", types.Command(title="Compile to TensorFlow", command=COMPILE,
+                                            arguments=[uri, "tensorflow", name])))
+    out.append(("train", types.Command(title="Train", command=TRAIN, arguments=[uri, name])))
+    return out
+
+
+def code_lenses(snap: Snapshot) -> list[types.CodeLens]:
+    lenses = []
+    for net in snap.analysis.networks:
+        if not net.name:
+            continue
+        rng = snap.lines.range(net.node.start, net.node.name_end)
+        lenses += [types.CodeLens(range=rng, command=cmd) for _k, cmd in network_commands(snap, net)]
+    return lenses
+
+
+def _wanted(kind: str, only: list[str] | None) -> bool:
+    return not only or any(kind == o or kind.startswith(o + ".") for o in only)
+
+
+def code_actions(snap: Snapshot, start: int, end: int, level: int, only: list[str] | None,
+                 edit_for) -> list[types.CodeAction]:
+    """`edit_for(list[TextEdit]) -> WorkspaceEdit` builds edits the client can take."""
+    out: list[types.CodeAction] = []
+    if _wanted(QUICKFIX, only):
+        for d in diag.visible(snap, level):
+            if d.end < start or d.start > end:
+                continue
+            lsp_d = diag.to_lsp(snap, d)
+            for fix in d.fixes:
+                out.append(types.CodeAction(
+                    title=fix.title, kind=QUICKFIX, diagnostics=[lsp_d], is_preferred=len(d.fixes) == 1,
+                    edit=edit_for([types.TextEdit(range=snap.lines.range(fix.start, fix.end),
+                                                  new_text=fix.text)])))
+            if d.code == "N504":
+                action = _flatten_before(snap, d, lsp_d, edit_for)
+                if action is not None:
+                    out.append(action)
+    for kind, cmd in _source_commands(snap, start):
+        full = SOURCE_KINDS[kind]
+        if _wanted(full, only):
+            out.append(types.CodeAction(title=f"Neural: {cmd.title}", kind=full, command=cmd))
+    return out
+
+
+def _source_commands(snap: Snapshot, offset: int):
+    nets = snap.analysis.networks
+    net = next((n for n in nets if n.node.start <= offset <= n.node.end), None) or \
+        (nets[0] if nets else None)
+    if net is None or not net.name:
+        return []
+    return network_commands(snap, net)
+
+
+def _flatten_before(snap: Snapshot, d, lsp_d, edit_for) -> types.CodeAction | None:
+    """Insert `Flatten()` as its own statement before the Dense the warning is about (inside
+    the macro when the Dense comes from one), keeping that line's indentation."""
+    at, where = d.start, ""
+    if d.related:  # the Dense is in a macro; the warning sits on the macro's use
+        at = d.related[0].start
+        where = " (in the macro, for every use)"
+    stmt = next((item for item, _o in locate.syntax_index(snap).containing(at)
+                 if isinstance(item, LayerStmt) and item.start == at), None)
+    if stmt is None:
+        return None  # e.g. a Dense offered by an HPO layer choice: no statement to precede
+    text = snap.text
+    line_start = text.rfind("\n", 0, at) + 1
+    indent = text[line_start:at]
+    new = f"Flatten()\n{indent}" if indent.strip() == "" else "Flatten() "
+    name = text[stmt.expr.start:stmt.expr.name_end] if hasattr(stmt.expr, "name_end") else "Dense"
+    return types.CodeAction(
+        title=f"Insert Flatten() before {name}{where}", kind=QUICKFIX, diagnostics=[lsp_d],
+        is_preferred=True,
+        edit=edit_for([types.TextEdit(range=snap.lines.range(at, at), new_text=new)]))
