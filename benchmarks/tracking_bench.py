@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 s, fin = bench_ours(root, n, backend="mlflow",
                                     options={"tracking_uri": str(root / "mirror")})
-                add("ours: log_metrics with an MLflow mirror (queued)", n, s,
+                add("ours: log_metrics with an MLflow mirror (own process)", n, s,
                     f"; finish drains the mirror in {fin:.2f} s")
             except Exception as exc:  # the mirror is optional
                 print(f"  MLflow mirror skipped: {exc}")

@@ -145,7 +145,8 @@ class ArtifactStore:
         src = Path(path)
         if not src.exists():
             raise FileNotFoundError(f"artifact {str(path)!r} does not exist")
-        name = safe_name(name if name is not None else src.resolve().name)
+        file_name = Path(os.path.abspath(src)).name or "artifact"  # a symlink keeps its name
+        name = safe_name(name if name is not None else file_name)
         base = self.root / ARTIFACTS_DIR / name
         with locked(self.root):
             index = read_json(self.index_path, {}) or {}
@@ -156,7 +157,6 @@ class ArtifactStore:
             if tmp.exists():
                 shutil.rmtree(tmp)
             tmp.mkdir()
-            file_name = src.resolve().name or name
             checksum, size = copy_and_hash(src, tmp / file_name)
             if not version:  # keep a single copy: drop every earlier version
                 for old in base.iterdir():
@@ -172,7 +172,7 @@ class ArtifactStore:
                 "timestamp": time.time(),
                 "type": kind,
                 "framework": framework,
-                "source": str(src.resolve()),
+                "source": os.path.abspath(src),
                 "metadata": dict(metadata or {}),
             }
 

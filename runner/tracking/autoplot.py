@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import IO, Any
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # folder holding `runner/`
+from runner.tracking.workers import spawn_worker
 
 
 class AutoPlotter:
@@ -64,13 +62,7 @@ class AutoPlotter:
     # ------------------------------------------------------------------ scheduler
 
     def _start_worker(self) -> subprocess.Popen[str]:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-        return subprocess.Popen(
-            [sys.executable, "-m", "runner.tracking.plot_worker", self.experiment_dir],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, env=env, close_fds=True,
-        )
+        return spawn_worker("runner.tracking.plot_worker", self.experiment_dir)
 
     def _give_up(self, why: str) -> None:
         self._failed = True

@@ -140,6 +140,11 @@ class JsonlReader:
     def pending(self) -> bool:
         return bool(self._partial.strip())
 
+    @property
+    def committed_offset(self) -> int:
+        """Byte offset just after the last complete line read (where a successor resumes)."""
+        return self.offset - len(self._partial)
+
 
 def _parse(raw: bytes) -> dict[str, Any] | None:
     try:

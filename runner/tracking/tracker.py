@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from runner.tracking.artifacts import ArtifactStore, ArtifactVersion, safe_name
 from runner.tracking.autoplot import AutoPlotter
-from runner.tracking.errors import IntegrationUnavailable, MirrorWarning
-from runner.tracking.integrations import BACKENDS, Integration, create_integration
-from runner.tracking.mirrors import MirrorSet
+from runner.tracking.errors import MirrorWarning
+from runner.tracking.integrations import BACKENDS
+from runner.tracking.mirrors import MirrorProcess
 from runner.tracking.store import JsonlReader, JsonlWriter, read_json, update_json, write_json
 from runner.tracking.summary import best, summarize
 from runner.tracking.values import decode_metric, from_json, metric_record, to_json
-from runner.tracking.visualizer import MetricVisualizer, plot_file_name
+from runner.tracking.visualizer import MetricVisualizer
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -199,7 +199,7 @@ class ExperimentTracker:
         self._next_step: int | None = 0 if not (folder / METRICS_FILE).exists() else None
         self._count = 0
         self._artifacts = ArtifactStore(self._dir)
-        self._mirrors: MirrorSet | None = None
+        self._mirrors: MirrorProcess | None = None
         self._mirrors_resumed = False
         self._closed = False
         self._plotter = AutoPlotter(self._dir, self._render_plots) if auto_visualize else None
@@ -248,67 +248,67 @@ class ExperimentTracker:
         return {**defaults, **{k: str(v) if isinstance(v, os.PathLike) else v
                                for k, v in chosen.items()}}
 
-    def _connect(self, backend: str, options: dict[str, Any]) -> Integration | None:
-        try:
-            return create_integration(backend, self.experiment_name, **options)
-        except Exception as exc:
-            kind = "is not available" if isinstance(exc, IntegrationUnavailable) else "failed to start"
-            warnings.warn(
-                f"{backend} mirror {kind} ({type(exc).__name__}: {exc}); experiment "
-                f"{self.experiment_id} is still recorded locally in {self._dir}",
-                MirrorWarning, stacklevel=3,
-            )
-            self._last_mirror_error = f"{type(exc).__name__}: {exc}"
-            return None
+    def _launch(self, specs: list[dict[str, Any]], offset: int) -> list[dict[str, Any]]:
+        """Start the mirror process; returns its per-backend report, warning about failures."""
+        process = MirrorProcess(self._dir, self.experiment_name, specs, offset=offset,
+                                on_error=self._mirror_failed)
+        for item in process.report:
+            if "error" in item:
+                kind = "is not available" if item.get("kind") == "unavailable" else "failed to start"
+                warnings.warn(
+                    f"{item['backend']} mirror {kind} ({item['error']}); experiment "
+                    f"{self.experiment_id} is still recorded locally in {self._dir}",
+                    MirrorWarning, stacklevel=4,
+                )
+        self._mirrors = process if process else None
+        return process.report
 
     def _start_mirrors(self, backends: list[str], options: dict[str, Any]) -> None:
         unused = set(options) - {o for b in backends for o in BACKENDS[b].OPTIONS}
         if unused:
             warnings.warn(f"backend option(s) {', '.join(sorted(unused))} not used by "
                           f"{', '.join(backends)}", MirrorWarning, stacklevel=3)
-        integrations, records = [], []
-        for backend in backends:
-            opts = self._mirror_options(backend, options)
-            integration = self._connect(backend, opts)
-            record: dict[str, Any] = {"backend": backend, "options": to_json(opts, "options")}
-            if integration is None:
-                record["error"] = self._last_mirror_error
+        specs = [{"backend": b, "options": to_json(self._mirror_options(b, options), "options")}
+                 for b in backends]
+        report = self._launch(specs, offset=0)
+        records = []
+        for spec, item in zip(specs, report, strict=True):
+            record = dict(spec)
+            if "error" in item:
+                record["error"] = item["error"]
             else:
-                record["state"] = integration.state()
-                integrations.append(integration)
+                record["state"] = item.get("state", {})
             records.append(record)
-        self._mirrors = MirrorSet(integrations, on_error=self._mirror_failed)
         self._mirrors_resumed = True
         self._update_metadata(lambda m: {**m, "mirrors": records})
 
     def _resume_mirrors(self) -> None:
-        """Re-attach the mirrors recorded in metadata.json, on the first write of this process."""
+        """Restart the mirrors recorded in metadata.json, on the first write of this process,
+        from the byte offset of metrics.jsonl that the previous mirror process reached."""
         self._mirrors_resumed = True
-        integrations = []
-        for record in self._metadata.get("mirrors") or []:
+        meta = read_json(self._dir / METADATA_FILE, self._metadata) or self._metadata
+        specs = []
+        for record in meta.get("mirrors") or []:
             backend = record.get("backend")
             if backend not in BACKENDS or record.get("error"):
                 continue
             opts = {**(record.get("options") or {}), **(record.get("state") or {})}
-            opts = {k: v for k, v in opts.items() if k in BACKENDS[backend].OPTIONS}
-            integration = self._connect(backend, opts)
-            if integration is not None:
-                integrations.append(integration)
-        if integrations:
-            self._mirrors = MirrorSet(integrations, on_error=self._mirror_failed)
+            specs.append({"backend": backend,
+                          "options": {k: v for k, v in opts.items()
+                                      if k in BACKENDS[backend].OPTIONS}})
+        if specs:
+            self._launch(specs, offset=int(meta.get("mirror_offset") or 0))
 
-    def _mirror_failed(self, integration: Integration, exc: BaseException) -> None:
-        message = f"{type(exc).__name__}: {exc}"
-
+    def _mirror_failed(self, backend: str, error: str) -> None:
         def mark(meta: dict[str, Any]) -> dict[str, Any]:
             for record in meta.get("mirrors") or []:
-                if record.get("backend") == integration.backend:
-                    record["error"] = message
+                if record.get("backend") == backend:
+                    record["error"] = error
             return meta
 
         self._update_metadata(mark)
 
-    def _mirror(self) -> MirrorSet | None:
+    def _mirror(self) -> MirrorProcess | None:
         if not self._mirrors_resumed:
             with self._lock:
                 if not self._mirrors_resumed:
@@ -403,7 +403,8 @@ class ExperimentTracker:
         values = metric_record(metrics)
         if step is not None:
             step = _as_step(step)
-        mirrors = self._mirrors if self._mirrors_resumed else self._mirror()
+        if not self._mirrors_resumed:  # a re-opened experiment: its mirrors tail the log
+            self._mirror()
         with self._lock:
             if self._closed:
                 self._check_open()
@@ -417,8 +418,6 @@ class ExperimentTracker:
             self._log.append({"step": step, "timestamp": timestamp, **values})
             self._count += 1
             count = self._count
-        if mirrors:
-            mirrors.metrics(step, {k: decode_metric(v) for k, v in values.items()}, timestamp)
         if self._plotter is not None and count % self.plot_every == 0:
             self._plotter.notify()
         return step
@@ -546,9 +545,6 @@ class ExperimentTracker:
         """Draw every standard plot now; returns plot name -> PNG path under plots/."""
         figures = MetricVisualizer.create_all(self.metrics_history, metrics=metrics)
         return MetricVisualizer.save_figures(figures, self._dir / PLOTS_DIR)
-
-    def plot_path(self, name: str) -> Path:
-        return self._dir / PLOTS_DIR / plot_file_name(name)
 
     # ---------------------------------------------------------------------- ending
 

@@ -53,3 +53,36 @@ def make_tracker(store):
     yield make
     for tracker in made:
         tracker.close()
+
+
+@pytest.fixture(scope="session")
+def _mlflow_template(tmp_path_factory):
+    """An empty MLflow SQLite store, created once: MLflow's schema migrations take ~2 s
+    per new database, and each test would otherwise pay them again."""
+    import os
+
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    folder = tmp_path_factory.mktemp("mlflow-template")
+    old = os.getcwd()
+    os.chdir(folder)  # MLflow resolves its default artifact root against the cwd
+    try:
+        MlflowClient(tracking_uri=f"sqlite:///{folder / 'mlflow.db'}").search_experiments()
+    finally:
+        os.chdir(old)
+    return folder / "mlflow.db"
+
+
+@pytest.fixture
+def mlflow_db(_mlflow_template):
+    """mlflow_db(path) -> path: a copy of an already-migrated, empty MLflow database."""
+    import shutil
+
+    def place(path):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_mlflow_template, path)
+        return path
+
+    return place

@@ -84,3 +84,54 @@ def test_torn_last_line_from_a_killed_writer(make_tracker, store):
         assert [r["step"] for r in again.metrics_history] == [0, 1, 2, 3, 4, 5]
     with pytest.warns(StoreWarning):
         assert ExperimentManager(store).get_best_metric("loss", "max")["value"] == 9.0
+
+
+MIRRORED_CHILD = r"""
+import sys
+from runner.tracking import ExperimentTracker
+tracker = ExperimentTracker("crash", base_dir=sys.argv[1], auto_visualize=False,
+                            capture_environment=False, backend="tensorboard")
+print(tracker.experiment_id, tracker._mirrors._proc.pid, flush=True)
+i = 0
+while True:
+    tracker.log_metrics({"loss": 1.0 / (i + 1)}, step=i)
+    print(i, flush=True)
+    i += 1
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_mirror_catches_up_with_the_store_after_sigkill(store):
+    """The mirror process tails metrics.jsonl, so it forwards even what the killed process
+    logged after its last chance to send anything."""
+    import subprocess
+    import time
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    child = spawn(MIRRORED_CHILD, str(store), stdout=subprocess.PIPE, text=True)
+    try:
+        experiment_id, mirror_pid = child.stdout.readline().split()
+        while int(child.stdout.readline()) < 2000:
+            pass
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.stdout.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the orphaned mirror drains the log, then exits
+        try:
+            os.kill(int(mirror_pid), 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    tracker = ExperimentManager(store).get_experiment(experiment_id)
+    steps = [r["step"] for r in tracker.metrics_history]
+    assert len(steps) > 2000
+    folder = Path(tracker.experiment_dir)
+    acc = EventAccumulator(str(folder / "tensorboard"), size_guidance={"scalars": 0})
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("loss")] == steps
+    assert tracker.metadata["mirror_offset"] == (folder / "metrics.jsonl").stat().st_size

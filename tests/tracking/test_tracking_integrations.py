@@ -16,7 +16,6 @@ from runner.tracking import (
     MirrorWarning,
     create_integration,
 )
-from runner.tracking.integrations import TensorBoardIntegration
 
 
 def run_experiment(store, backend, tmp_path, fail=False, **options):
@@ -46,10 +45,11 @@ def mlflow_run(tracker):
     return client, client.get_run(mirror["state"]["run_id"])
 
 
-def test_mlflow_mirror_in_a_sqlite_store(store, tmp_path, isolated):
-    uri = f"sqlite:///{tmp_path / 'ml' / 'mlflow.db'}"
-    tracker = run_experiment(store, "mlflow", tmp_path, tracking_uri=uri)
+def test_mlflow_mirror_in_the_default_sqlite_store(store, tmp_path, isolated, mlflow_db):
+    mlflow_db(store / "mlflow.db")  # an existing, empty store: where the default URI points
+    tracker = run_experiment(store, "mlflow", tmp_path)
     client, run = mlflow_run(tracker)
+    assert (store / "mlflow.db").is_file() and (store / "mlflow-artifacts").is_dir()
     assert run.info.status == "FINISHED" and run.info.run_name == Path(tracker.experiment_dir).name
     assert run.data.params == {"lr": "0.01", "optimizer.name": "adam", "optimizer.beta1": "0.9"}
     assert run.data.tags["neural.experiment_id"] == tracker.experiment_id
@@ -63,24 +63,30 @@ def test_mlflow_mirror_in_a_sqlite_store(store, tmp_path, isolated):
     assert not list(isolated.iterdir()), "MLflow wrote into the working directory"
 
 
-def test_mlflow_default_store_is_inside_the_experiment_store(store, tmp_path, isolated):
-    tracker = run_experiment(store, "mlflow", tmp_path, fail=True)
-    client, run = mlflow_run(tracker)
-    assert run.info.status == "FAILED"
-    assert (store / "mlflow.db").is_file() and (store / "mlflow-artifacts").is_dir()
-    assert not list(isolated.iterdir())
+@pytest.mark.parametrize("form", ["sqlite", "directory", "file"])
+def test_mlflow_tracking_uri_forms(tmp_path, monkeypatch, isolated, form, mlflow_db):
+    from mlflow.tracking import MlflowClient
 
-
-def test_mlflow_local_directory_and_file_store(store, tmp_path, monkeypatch):
-    tracker = run_experiment(store, "mlflow", tmp_path, tracking_uri=str(tmp_path / "mlruns_dir"))
-    assert (tmp_path / "mlruns_dir" / "mlflow.db").is_file()
-    assert mlflow_run(tracker)[1].data.metrics["acc"] == 0.4
-    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3.17's file store opt-in
-    file_uri = (tmp_path / "mlruns").as_uri()
-    tracker = run_experiment(store, "mlflow", tmp_path, tracking_uri=file_uri)
-    client, run = mlflow_run(tracker)
-    assert run.info.status == "FINISHED" and (tmp_path / "mlruns").is_dir()
-    assert [m.step for m in client.get_metric_history(run.info.run_id, "acc")] == [0, 1, 2, 3, 4]
+    if form == "file":
+        monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3.17's file store opt-in
+    elif form == "sqlite":
+        mlflow_db(tmp_path / "a" / "x.db")
+    else:
+        mlflow_db(tmp_path / "dir" / "mlflow.db")
+    uri = {"sqlite": f"sqlite:///{tmp_path / 'a' / 'x.db'}", "directory": str(tmp_path / "dir"),
+           "file": (tmp_path / "mlruns").as_uri()}[form]
+    mirror = create_integration("mlflow", "forms", tracking_uri=uri)
+    mirror.log_metrics({"acc": 0.5}, step=3)
+    mirror.log_artifact(__file__, "code.py", {"version": 2})
+    mirror.finish("interrupted")
+    client = MlflowClient(tracking_uri=mirror.tracking_uri)
+    run = client.get_run(mirror.run_id)
+    assert run.info.status == "KILLED" and run.data.metrics == {"acc": 0.5}
+    assert [a.path for a in client.list_artifacts(mirror.run_id, "code.py/v2")] == [
+        f"code.py/v2/{Path(__file__).name}"]
+    expected = {"sqlite": tmp_path / "a" / "x.db", "directory": tmp_path / "dir" / "mlflow.db",
+                "file": tmp_path / "mlruns"}[form]
+    assert expected.exists() and not list(isolated.iterdir())
 
 
 # ------------------------------------------------------------------------ TensorBoard
@@ -147,20 +153,25 @@ def test_wandb_offline_mirror_writes_run_files(store, tmp_path):
 # ------------------------------------------------------------------ create_integration
 
 
-def test_create_integration_used_directly(tmp_path):
+def test_create_integration_used_directly(tmp_path, mlflow_db):
     """The seed's multi-backend pattern: backends driven by hand next to a tracker."""
     from mlflow.tracking import MlflowClient
 
-    db = f"sqlite:///{tmp_path / 'direct.db'}"
+    db = f"sqlite:///{mlflow_db(tmp_path / 'direct.db')}"
     ml = create_integration("mlflow", "direct", tracking_uri=db)
     tb = create_integration("tensorboard", "direct", log_dir=tmp_path / "tb")
-    for backend in (ml, tb):
+    wb = create_integration("wandb", "direct", dir=tmp_path / "wb")
+    for backend in (ml, tb, wb):
         backend.log_hyperparameters({"lr": 0.01})
         backend.log_metrics({"loss": 0.5}, step=1)
         backend.finish()
     run = MlflowClient(tracking_uri=db).get_run(ml.run_id)
     assert run.data.metrics == {"loss": 0.5} and run.data.params == {"lr": "0.01"}
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
+    (run_file,) = (tmp_path / "wb" / "wandb").glob("offline-run-*/run-*.wandb")
+    history = [r.history for r in wandb_records(run_file) if r.WhichOneof("record_type") == "history"]
+    assert [{i.nested_key[0]: i.value_json for i in h.item if i.nested_key[0] in ("loss", "step")}
+            for h in history] == [{"loss": "0.5", "step": "1"}]
     with pytest.raises(ValueError, match="unknown tracking backend 'comet'"):
         create_integration("comet", "x")
     with pytest.raises(TypeError, match="does not take option"):
@@ -170,12 +181,16 @@ def test_create_integration_used_directly(tmp_path):
 # ------------------------------------------------------------------- failing mirrors
 
 
-def test_missing_library_warns_and_keeps_the_local_record(make_tracker, monkeypatch):
-    monkeypatch.setitem(sys.modules, "mlflow", None)  # as if not installed
+def test_missing_library_warns_and_keeps_the_local_record(make_tracker, monkeypatch, tmp_path):
+    hidden = tmp_path / "no_mlflow"
+    (hidden / "mlflow").mkdir(parents=True)  # shadows the real package in the mirror process
+    (hidden / "mlflow" / "__init__.py").write_text("raise ImportError('No module named mlflow')\n")
+    monkeypatch.setenv("PYTHONPATH", str(hidden))
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # and in this process
     monkeypatch.setitem(sys.modules, "mlflow.tracking", None)
     with pytest.raises(IntegrationUnavailable, match="pip install"):
         create_integration("mlflow", "x")
-    with pytest.warns(MirrorWarning, match="mlflow mirror is not available"):
+    with pytest.warns(MirrorWarning, match="mlflow mirror is not available.*local"):
         tracker = make_tracker(backend="mlflow")
     tracker.log_metrics({"loss": 1.0}, step=0)
     tracker.finish()
@@ -184,18 +199,21 @@ def test_missing_library_warns_and_keeps_the_local_record(make_tracker, monkeypa
     assert "MLflow is not installed" in mirror["error"]
 
 
-def test_mirror_failing_mid_run_is_switched_off_with_a_warning(make_tracker, monkeypatch, tmp_path):
-    def broken(self, records):
-        raise OSError("disk full")
+def test_mirror_failing_mid_run_is_switched_off_with_a_warning(make_tracker, store, mlflow_db):
+    from mlflow.tracking import MlflowClient
 
-    monkeypatch.setattr(TensorBoardIntegration, "log_metrics_batch", broken)
-    tracker = make_tracker(backend="tensorboard")
-    with pytest.warns(MirrorWarning, match="tensorboard mirror failed.*disk full"):
-        for step in range(100):
+    mlflow_db(store / "mlflow.db")
+    tracker = make_tracker(backend="mlflow")
+    tracker.log_metrics({"loss": 0.0}, step=0)
+    tracker._mirrors.flush()
+    state = tracker.metadata["mirrors"][0]["state"]
+    MlflowClient(tracking_uri=state["tracking_uri"]).delete_run(state["run_id"])  # gone mid-run
+    with pytest.warns(MirrorWarning, match="mlflow mirror failed.*must be in the 'active' state"):
+        for step in range(1, 100):
             tracker.log_metrics({"loss": float(step)}, step=step)
         tracker.finish()
     assert tracker.get_metrics("loss") == [float(s) for s in range(100)]
-    assert "disk full" in tracker.metadata["mirrors"][0]["error"]
+    assert "active" in tracker.metadata["mirrors"][0]["error"]
     assert tracker.status == "completed"
 
 
@@ -205,18 +223,25 @@ def test_unknown_backend_is_refused_before_anything_is_written(store):
     assert not store.exists() or not list(store.iterdir())
 
 
-def test_reopened_experiment_resumes_its_mlflow_run(store, tmp_path):
-    uri = f"sqlite:///{tmp_path / 'resume.db'}"
+def test_reopened_experiment_resumes_its_mirror_where_it_stopped(store):
+    """Like `neural track init` / `log` in separate processes: each process's mirror starts
+    at the byte offset the previous one reached, so nothing is sent twice."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     first = ExperimentTracker("resume", base_dir=store, auto_visualize=False,
-                              capture_environment=False, backend="mlflow",
-                              backend_options={"tracking_uri": uri})
+                              capture_environment=False, backend="tensorboard")
     first.log_metrics({"loss": 1.0}, step=0)
-    first.close()  # like `neural track init` / `log` in separate processes
+    first.log_metrics({"loss": 0.8}, step=1)
+    first.close()
     with warnings.catch_warnings():
         warnings.simplefilter("error", MirrorWarning)
         again = ExperimentManager(store).get_experiment(first.experiment_id)
-        again.log_metrics({"loss": 0.5}, step=1)
+        again.log_metrics({"loss": 0.5}, step=2)
         again.finish()
-    client, run = mlflow_run(again)
-    assert run.info.status == "FINISHED"
-    assert [m.value for m in client.get_metric_history(run.info.run_id, "loss")] == [1.0, 0.5]
+    log_dir = Path(first.experiment_dir) / "tensorboard"
+    assert len(list(log_dir.glob("events.out.tfevents.*"))) == 2  # one file per process
+    acc = EventAccumulator(str(log_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    scalars = acc.Scalars("loss")
+    assert [e.step for e in scalars] == [0, 1, 2]
+    assert [e.value for e in scalars] == pytest.approx([1.0, 0.8, 0.5])  # float32 in TensorBoard
