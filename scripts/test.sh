@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Install everything from the repo's own files, then run every check and test.
+# Install everything from the repo's own files, then run every check and test
+# (pytest last: its summary is the run's closing line).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh all,dev
 echo "== ruff"
 .venv/bin/ruff check .
+echo "== vscode-extension: npm ci && npm test"
+(cd vscode-extension && npm ci --no-audit --no-fund --loglevel=error && npm test)
 echo "== pytest"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
