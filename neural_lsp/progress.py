@@ -48,6 +48,5 @@ class WorkDone:
         if self.active:
             self.active = False
             self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
-            fut = self.ls.work_done_progress.tokens.pop(self.token, None)
-            if fut is not None and not fut.done():
-                fut.remove_done_callback(self._done)
+            self.ls.work_done_progress.tokens.pop(self.token, None)
+            self.on_cancel = None  # a late cancel has nothing left to stop

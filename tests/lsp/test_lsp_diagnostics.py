@@ -192,7 +192,28 @@ async def test_rapid_edits_end_with_the_final_text(client):
         [(w.code, position(texts[-1], w.start), position(texts[-1], w.end)) for w in want]
     versions = [p.version for p in client.published if p.uri == uri]
     assert versions == sorted(versions), f"a stale result was published after a newer one: {versions}"
-    assert len(versions) < 50, "edits were coalesced, not analysed one by one"
+
+
+async def test_edits_during_a_long_analysis_are_coalesced(client):
+    """While a 3,000-layer program is analysed (~0.1 s), 30 one-character edits arrive: only
+    the newest text is analysed next, so far fewer than 30 results are published."""
+    body = "\n".join(f"    Dense({16 + i % 7})" for i in range(3000))
+    text = f"network Big {{\n  input: (32,)\n  layers:\n{body}\n    Dropout(0.5)\n}}\n"
+    uri = open_doc(client, text)
+    await diagnostics(client, uri, 1)
+    line = text.count("\n", 0, text.index("Dropout(0.5)"))
+    col = len("    Dropout(0.")
+    for v in range(2, 32):
+        digit = "5" if v == 31 else "x" if v % 2 else "7"
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=v),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line, col), end=types.Position(line, col + 1)),
+                text=digit)]))
+    assert await diagnostics(client, uri, 31, timeout=60) == []
+    versions = [p.version for p in client.published if p.uri == uri]
+    assert versions == sorted(versions)
+    assert len(versions) <= 10, f"edits were coalesced, not analysed one by one: {versions}"
 
 
 async def test_level_setting_hides_less_severe(client):
