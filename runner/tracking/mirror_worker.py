@@ -29,10 +29,13 @@ from typing import Any
 POLL_S = 0.25
 
 
+_events: Any = sys.stdout  # replaced by claim_stdout() in main()
+
+
 def _emit(event: dict[str, Any]) -> None:
     try:
-        sys.stdout.write(json.dumps(event) + "\n")
-        sys.stdout.flush()
+        _events.write(json.dumps(event) + "\n")
+        _events.flush()
     except (OSError, ValueError):  # the parent is gone; keep draining the store anyway
         pass
 
@@ -51,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m runner.tracking.mirror_worker EXPERIMENT_DIR", file=sys.stderr)
         return 2
+    global _events
+    from runner.tracking.workers import claim_stdout
+
+    _events = claim_stdout()
     warnings.simplefilter("ignore")  # torn lines etc. are reported by the logging process
     from runner.tracking.errors import IntegrationUnavailable
     from runner.tracking.integrations import Integration, create_integration

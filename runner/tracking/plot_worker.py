@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     from runner.tracking.tracker import METRICS_FILE, PLOTS_DIR
     from runner.tracking.values import decode_metric
     from runner.tracking.visualizer import MetricVisualizer
+    from runner.tracking.workers import claim_stdout
 
+    replies = claim_stdout()
     folder = Path(args[0])
     reader = JsonlReader(folder / METRICS_FILE)
     history: list[dict] = []
@@ -44,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
             reply = f"ok {len(saved)}"
         except Exception as exc:
             reply = "error " + f"{type(exc).__name__}: {exc}".replace("\n", " ")
-        sys.stdout.write(reply + "\n")
-        sys.stdout.flush()
+        replies.write(reply + "\n")
+        replies.flush()
     return 0
 
 

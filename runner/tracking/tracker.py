@@ -4,8 +4,11 @@
         metadata.json  hyperparameters.json  metrics.jsonl  artifacts.json  summary.json
         artifacts/<name>/v<N>/<file>     plots/*.png
 
-`log_metrics` appends one line to metrics.jsonl (see store.py) and hands the values to
-the mirrors' queue and the plot thread; nothing on that path grows with the history.
+`log_metrics` appends one line to metrics.jsonl (see store.py) and, every `plot_every`
+calls, sets an Event for the plot scheduler; that is all. Mirrors (mirrors.py) and
+automatic plots (autoplot.py) run in helper processes that read the log themselves, and
+nothing on the logging path grows with the history. Also in the folder: `mirrors.log`
+(the mirror process's stderr) and, for TensorBoard by default, `tensorboard/`.
 Everything else (metadata, hyperparameters, artifacts, summary) is a small JSON document
 rewritten atomically. Reading (`metrics_history`, `get_best_metric`, plots) parses the
 log incrementally, so a tracker also sees lines appended by other processes.

@@ -26,3 +26,15 @@ def spawn_worker(
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
         text=True, encoding="utf-8", env=env, close_fds=True, bufsize=1,
     )
+
+
+def claim_stdout() -> IO[str]:
+    """In a worker: keep the real stdout for protocol lines only.
+
+    Libraries (and their subprocesses, like W&B's service) that print would otherwise
+    splice text into the event stream; their output goes to stderr from here on.
+    """
+    events = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return events

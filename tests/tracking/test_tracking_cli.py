@@ -135,16 +135,29 @@ def test_mlflow_mirror_from_the_cli(neural, store, tmp_path, mlflow_db):
     uri = f"sqlite:///{mlflow_db(tmp_path / 'cli.db')}"
     status, out, _ = neural("init", "mirrored", "--integration", "mlflow", "--tracking-uri", uri)
     assert status == 0 and "mirror mlflow: ok" in out
-    assert neural("log", "--hyperparameters", '{"lr": 0.1}', "--metrics", '{"loss": 0.7}',
-                  "--step", "4")[0] == 0  # a separate process in real use: resumes the run
-    assert neural("finish")[0] == 0
-    meta = ExperimentManager(store).list_experiments()[0]
-    tracker = ExperimentManager(store).get_experiment(meta["experiment_id"])
-    run_id = tracker.metadata["mirrors"][0]["state"]["run_id"]
+    experiment_id = current_id(store)
+    run_id = ExperimentManager(store).get_experiment(experiment_id).metadata["mirrors"][0][
+        "state"]["run_id"]
     client = MlflowClient(tracking_uri=uri)
     run = client.get_run(run_id)
-    assert run.info.status == "FINISHED" and run.data.params == {"lr": "0.1"}
-    assert [(m.step, m.value) for m in client.get_metric_history(run_id, "loss")] == [(4, 0.7)]
+    assert run.info.status == "RUNNING" and run.data.tags["neural.experiment_id"] == experiment_id
+    assert neural("finish")[0] == 0  # another process: re-attaches to the same run
+    assert client.get_run(run_id).info.status == "FINISHED"
+
+
+def test_tensorboard_mirror_across_cli_calls(neural, store, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    log_dir = tmp_path / "tb"
+    status, out, _ = neural("init", "tb", "--integration", "tensorboard", "--log-dir", str(log_dir))
+    assert status == 0 and "mirror tensorboard: ok" in out
+    neural("log", "--hyperparameters", '{"lr": 0.1}', "--metrics", '{"loss": 0.7}')
+    neural("log", "--metrics", '{"loss": 0.6}')
+    assert neural("finish")[0] == 0
+    acc = EventAccumulator(str(log_dir), size_guidance={"scalars": 0, "tensors": 0})
+    acc.Reload()
+    assert [(e.step, round(e.value, 3)) for e in acc.Scalars("loss")] == [(0, 0.7), (1, 0.6)]
+    assert "| lr | 0.1 |" in acc.Tensors("hyperparameters")[0].tensor_proto.string_val[0].decode()
 
 
 def test_neural_track_runs_as_a_program(store):

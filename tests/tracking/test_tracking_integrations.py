@@ -167,6 +167,13 @@ def test_create_integration_used_directly(tmp_path, mlflow_db):
         backend.finish()
     run = MlflowClient(tracking_uri=db).get_run(ml.run_id)
     assert run.data.metrics == {"loss": 0.5} and run.data.params == {"lr": "0.01"}
+    again = create_integration("mlflow", "direct", tracking_uri=db, run_id=ml.run_id)  # resume
+    again.log_hyperparameters({"lr": 0.02, "seed": 1})  # a changed param becomes a tag
+    again.log_metrics({"loss": 0.25}, step=2)
+    again.finish()
+    run = MlflowClient(tracking_uri=db).get_run(ml.run_id)
+    assert run.data.metrics == {"loss": 0.25} and run.data.params == {"lr": "0.01", "seed": "1"}
+    assert run.data.tags["neural.param_update.lr"] == "0.02"
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
     (run_file,) = (tmp_path / "wb" / "wandb").glob("offline-run-*/run-*.wandb")
     history = [r.history for r in wandb_records(run_file) if r.WhichOneof("record_type") == "history"]
