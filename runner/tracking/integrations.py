@@ -27,7 +27,7 @@ from runner.tracking.errors import IntegrationUnavailable
 from runner.tracking.values import metric_scalar
 
 MetricBatch = Iterable[tuple[int | None, Mapping[str, float], float]]
-_INSTALL_HINT = "install it with: pip install 'neural-dsl[tracking]'"
+_INSTALL_HINT = "install it with: pip install 'neural-dsl[mirrors]'"
 _MLFLOW_STATUS = {"completed": "FINISHED", "failed": "FAILED", "interrupted": "KILLED"}
 
 

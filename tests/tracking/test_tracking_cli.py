@@ -130,6 +130,7 @@ def test_log_without_init_and_ambiguous_prefix(neural, store):
 
 
 def test_mlflow_mirror_from_the_cli(neural, store, tmp_path, mlflow_db):
+    pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient
 
     uri = f"sqlite:///{mlflow_db(tmp_path / 'cli.db')}"
@@ -146,6 +147,7 @@ def test_mlflow_mirror_from_the_cli(neural, store, tmp_path, mlflow_db):
 
 
 def test_tensorboard_mirror_across_cli_calls(neural, store, tmp_path):
+    pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     log_dir = tmp_path / "tb"

@@ -46,6 +46,7 @@ def mlflow_run(tracker):
 
 
 def test_mlflow_mirror_in_the_default_sqlite_store(store, tmp_path, isolated, mlflow_db):
+    pytest.importorskip("mlflow")
     mlflow_db(store / "mlflow.db")  # an existing, empty store: where the default URI points
     tracker = run_experiment(store, "mlflow", tmp_path)
     client, run = mlflow_run(tracker)
@@ -65,6 +66,7 @@ def test_mlflow_mirror_in_the_default_sqlite_store(store, tmp_path, isolated, ml
 
 @pytest.mark.parametrize("form", ["sqlite", "directory", "file"])
 def test_mlflow_tracking_uri_forms(tmp_path, monkeypatch, isolated, form, mlflow_db):
+    pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient
 
     if form == "file":
@@ -93,6 +95,7 @@ def test_mlflow_tracking_uri_forms(tmp_path, monkeypatch, isolated, form, mlflow
 
 
 def test_tensorboard_mirror_writes_event_files(store, tmp_path):
+    pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     log_dir = tmp_path / "tb"
@@ -117,6 +120,7 @@ def test_tensorboard_mirror_writes_event_files(store, tmp_path):
 
 
 def test_tensorboard_default_log_dir_is_in_the_experiment(make_tracker):
+    pytest.importorskip("tensorboard")
     tracker = make_tracker(backend="tensorboard")
     tracker.log_metrics({"loss": 1.0}, step=0)
     tracker.finish()
@@ -127,6 +131,7 @@ def test_tensorboard_default_log_dir_is_in_the_experiment(make_tracker):
 
 
 def test_wandb_offline_mirror_writes_run_files(store, tmp_path):
+    pytest.importorskip("wandb")
     tracker = run_experiment(store, "wandb", tmp_path, project_name="neural-tests")
     (mirror,) = tracker.metadata["mirrors"]
     run_id = mirror["state"]["run_id"]
@@ -155,6 +160,8 @@ def test_wandb_offline_mirror_writes_run_files(store, tmp_path):
 
 def test_create_integration_used_directly(tmp_path, mlflow_db):
     """The seed's multi-backend pattern: backends driven by hand next to a tracker."""
+    for library in ("mlflow", "tensorboard", "wandb"):
+        pytest.importorskip(library)
     from mlflow.tracking import MlflowClient
 
     db = f"sqlite:///{mlflow_db(tmp_path / 'direct.db')}"
@@ -207,6 +214,7 @@ def test_missing_library_warns_and_keeps_the_local_record(make_tracker, monkeypa
 
 
 def test_mirror_failing_mid_run_is_switched_off_with_a_warning(make_tracker, store, mlflow_db):
+    pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient
 
     mlflow_db(store / "mlflow.db")
@@ -233,6 +241,7 @@ def test_unknown_backend_is_refused_before_anything_is_written(store):
 def test_reopened_experiment_resumes_its_mirror_where_it_stopped(store):
     """Like `neural track init` / `log` in separate processes: each process's mirror starts
     at the byte offset the previous one reached, so nothing is sent twice."""
+    pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     first = ExperimentTracker("resume", base_dir=store, auto_visualize=False,
