@@ -171,11 +171,7 @@ def _conv(n: int) -> Rule:
 
 def _conv_count(n: int) -> Count:
     def count(s: Shape, p: dict, o: Shape) -> Dim:
-        first = p.get("data_format") == "channels_first"
-        c = s[0] if first else s[-1]
-        k = 1
-        for v in _tuple(p["kernel_size"], n):
-            k *= v
+        k, c = _kernel_and_channels(s, p, n)
         w = D.mul(D.mul(k, c), p["filters"])
         return D.add(w, p["filters"]) if p.get("use_bias", True) else w
 
@@ -422,11 +418,17 @@ def _depthwise(s: Shape, p: dict, warn: list) -> Shape:
     return _pack(out, D.mul(c, p["depth_multiplier"]), first)
 
 
-def _depthwise_count(s: Shape, p: dict, o: Shape) -> Dim:
+def _kernel_and_channels(s: Shape, p: dict, n: int = 2) -> tuple[int, Dim]:
+    """Number of taps of the window, and the input channels."""
     c = s[-1] if p.get("data_format") != "channels_first" else s[0]
     k = 1
-    for v in _tuple(p["kernel_size"], 2):
+    for v in _tuple(p["kernel_size"], n):
         k *= v
+    return k, c
+
+
+def _depthwise_count(s: Shape, p: dict, o: Shape) -> Dim:
+    k, c = _kernel_and_channels(s, p)
     cm = D.mul(c, p["depth_multiplier"])
     w = D.mul(k, cm)
     return D.add(w, cm) if p.get("use_bias", True) else w
@@ -438,10 +440,7 @@ def _separable(s: Shape, p: dict, warn: list) -> Shape:
 
 
 def _separable_count(s: Shape, p: dict, o: Shape) -> Dim:
-    c = s[-1] if p.get("data_format") != "channels_first" else s[0]
-    k = 1
-    for v in _tuple(p["kernel_size"], 2):
-        k *= v
+    k, c = _kernel_and_channels(s, p)
     dm = p["depth_multiplier"]
     depthwise = D.mul(D.mul(k, c), dm)
     pointwise = D.mul(D.mul(c, dm), p["filters"])

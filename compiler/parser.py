@@ -212,16 +212,20 @@ class Parser:
             dg.make("N213", "'research' blocks are not part of the Neural language", start, end)
         )
 
+    def _name_after_keyword(self, expected: str) -> tuple[str, int, int]:
+        """Skip the keyword, then take the name after it ("" if missing, reported)."""
+        self.i += 1
+        if self.kinds[self.i] == "name":
+            self.i += 1
+            return self.texts[self.i - 1], self.starts[self.i - 1], self.ends[self.i - 1]
+        self._unexpected(expected)
+        at = self.ends[self.i - 1]
+        return "", at, at
+
     # ----------------------------------------------------------------- define
     def parse_define(self) -> Define:
         start = self.starts[self.i]
-        self.i += 1
-        name, ns, ne = "", self.ends[self.i - 1], self.ends[self.i - 1]
-        if self.kinds[self.i] == "name":
-            name, ns, ne = self.texts[self.i], self.starts[self.i], self.ends[self.i]
-            self.i += 1
-        else:
-            self._unexpected("a macro name after 'define'")
+        name, ns, ne = self._name_after_keyword("a macro name after 'define'")
         has_params = False
         if self.kinds[self.i] == "(":
             has_params = True
@@ -260,13 +264,7 @@ class Parser:
     # ----------------------------------------------------------------- network
     def parse_network(self) -> Network:
         start = self.starts[self.i]
-        self.i += 1
-        name, ns, ne = "", self.ends[self.i - 1], self.ends[self.i - 1]
-        if self.kinds[self.i] == "name":
-            name, ns, ne = self.texts[self.i], self.starts[self.i], self.ends[self.i]
-            self.i += 1
-        else:
-            self._unexpected("a network name")
+        name, ns, ne = self._name_after_keyword("a network name")
         net = Network(name, ns, ne, start, ne)
         if not self._expect("{", f"'{{' to open network '{name}'"):
             self._skip_to_top_level_keep()

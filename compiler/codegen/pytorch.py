@@ -161,7 +161,8 @@ def conv_transpose(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
     g.activation(p.get("activation"), layer)
 
 
-def depthwise(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
+def _window_2d(g: Gen, p: dict, s: Shape) -> tuple[tuple, tuple, tuple]:
+    """Kernel, strides and dilation of a 2-D window layer; pads first for Keras's "same"."""
     g.to_first()
     k = _tuple(p["kernel_size"], 2)
     st = _tuple(p.get("strides", 1), 2)
@@ -170,6 +171,11 @@ def depthwise(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
         pe = _pad_expr(_same_pads(s[:2], k, st, dil))
         if pe:
             g.emit(f"x = {g.attr('pad', f'Lambda({pe})')}(x)")
+    return k, st, dil
+
+
+def depthwise(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
+    k, st, dil = _window_2d(g, p, s)
     c = s[2]
     m = g.attr("depthwise", f"nn.Conv2d({c}, {c * p['depth_multiplier']}, kernel_size={k}, stride={st}, "
                f"dilation={dil}, groups={c}, bias={p.get('use_bias', True)})")
@@ -178,14 +184,7 @@ def depthwise(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
 
 
 def separable(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
-    g.to_first()
-    k = _tuple(p["kernel_size"], 2)
-    st = _tuple(p.get("strides", 1), 2)
-    dil = _tuple(p.get("dilation_rate", 1), 2)
-    if p.get("padding", "valid") == "same":
-        pe = _pad_expr(_same_pads(s[:2], k, st, dil))
-        if pe:
-            g.emit(f"x = {g.attr('pad', f'Lambda({pe})')}(x)")
+    k, st, dil = _window_2d(g, p, s)
     c, dm = s[2], p.get("depth_multiplier", 1)
     dw = g.attr("depthwise", f"nn.Conv2d({c}, {c * dm}, kernel_size={k}, stride={st}, dilation={dil}, "
                 f"groups={c}, bias=False)")
