@@ -202,14 +202,16 @@ async def test_edits_during_a_long_analysis_are_coalesced(client):
     uri = open_doc(client, text)
     await diagnostics(client, uri, 1)
     line = text.count("\n", 0, text.index("Dropout(0.5)"))
-    col = len("    Dropout(0.")
+    col = len("    Dropout(")
+    rate = "0.5"
     for v in range(2, 32):
-        digit = "5" if v == 31 else "x" if v % 2 else "7"
+        new = f"{v / 100:.2f}" if v % 3 else f"{v}.0"  # every text is new; some rates are errors
         client.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=v),
             content_changes=[types.TextDocumentContentChangePartial(
-                range=types.Range(start=types.Position(line, col), end=types.Position(line, col + 1)),
-                text=digit)]))
+                range=types.Range(start=types.Position(line, col), end=types.Position(line, col + len(rate))),
+                text=new)]))
+        rate = new
     assert await diagnostics(client, uri, 31, timeout=60) == []
     versions = [p.version for p in client.published if p.uri == uri]
     assert versions == sorted(versions)
