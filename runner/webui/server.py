@@ -270,12 +270,12 @@ class ExperimentComparisonUI:
         """Serve until Ctrl+C. debug: log every request and send tracebacks to the page."""
         self.debug = debug
         server = self._bind(host)
-        print(f"Experiment comparison UI for {self.manager.base_dir.resolve()}\n"
-              f"  serving at {self.url}  (Ctrl+C to stop)", flush=True)
-        if not is_loopback(self.host):
-            print(f"  note: listening on {self.host}: anyone who can reach this machine "
-                  "can read these experiments", flush=True)
-        try:
+        try:  # from here on, Ctrl+C is a normal way to stop
+            print(f"Experiment comparison UI for {self.manager.base_dir.resolve()}\n"
+                  f"  serving at {self.url}  (Ctrl+C to stop)", flush=True)
+            if not is_loopback(self.host):
+                print(f"  note: listening on {self.host}: anyone who can reach this machine "
+                      "can read these experiments", flush=True)
             server.serve_forever(poll_interval=0.25)
         except KeyboardInterrupt:
             print("stopped", flush=True)
