@@ -105,6 +105,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--status", default="completed", choices=("completed", "failed", "interrupted"))
     p.set_defaults(func=_guard(cmd_finish))
 
+    from runner.cli.track_ui import register_ui  # the web UI, in its own module
+
+    register_ui(actions, common)
+
 
 # ------------------------------------------------------------------------- helpers
 
