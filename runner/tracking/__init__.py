@@ -36,3 +36,10 @@ __all__ = [
     "UnsafeNameError",
     "create_integration",
 ]
+
+
+def launch_comparison_ui(*args: object, **kwargs: object) -> None:
+    """runner.webui.launch_comparison_ui(base_dir, port, debug, host), imported on first call."""
+    from runner.webui import launch_comparison_ui as launch
+
+    launch(*args, **kwargs)  # type: ignore[arg-type]
