@@ -92,6 +92,8 @@ def train(program: Program, backend: str = "pytorch", *, dataset: str | None = N
             tmp.cleanup()
     exp_dir = None
     if tracker is not None:
-        tracker.finish("completed")
+        # A run an HPO pruner stopped is "pruned" in the store too, not "completed".
+        pruned = any(getattr(cb, "pruned", False) for cb in cbs)
+        tracker.finish("pruned" if pruned else "completed")
         exp_dir = str(tracker.experiment_dir)
     return RunResult(history, dict(history.final), exp_dir, None if tmp else str(code_path))

@@ -63,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_guard(cmd_log))
 
     p = actions.add_parser("list", parents=[common], help="list experiments")
-    p.add_argument("--status", choices=("running", "completed", "failed", "interrupted"))
+    p.add_argument("--status", choices=("running", "completed", "failed", "interrupted", "pruned"))
     p.add_argument("--tag", metavar="KEY[=VALUE]")
     p.add_argument("--name", help="substring or glob of the experiment name")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -102,7 +102,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = actions.add_parser("finish", parents=[common],
                            help="mark an experiment (default: the current one) as ended")
     p.add_argument("id", nargs="?", metavar="ID")
-    p.add_argument("--status", default="completed", choices=("completed", "failed", "interrupted"))
+    p.add_argument("--status", default="completed", choices=("completed", "failed", "interrupted", "pruned"))
     p.set_defaults(func=_guard(cmd_finish))
 
     from runner.cli.track_ui import register_ui  # the web UI, in its own module

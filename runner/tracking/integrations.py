@@ -28,7 +28,7 @@ from runner.tracking.values import metric_scalar
 
 MetricBatch = Iterable[tuple[int | None, Mapping[str, float], float]]
 _INSTALL_HINT = "install it with: pip install 'neural-dsl[mirrors]'"
-_MLFLOW_STATUS = {"completed": "FINISHED", "failed": "FAILED", "interrupted": "KILLED"}
+_MLFLOW_STATUS = {"completed": "FINISHED", "failed": "FAILED", "interrupted": "KILLED", "pruned": "KILLED"}
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

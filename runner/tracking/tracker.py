@@ -48,8 +48,8 @@ HYPERPARAMETERS_FILE = "hyperparameters.json"
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
 PLOTS_DIR = "plots"
-STATUSES = ("running", "completed", "failed", "interrupted")
-ENDED = ("completed", "failed", "interrupted")
+STATUSES = ("running", "completed", "failed", "interrupted", "pruned")  # pruned: stopped by an HPO pruner
+ENDED = ("completed", "failed", "interrupted", "pruned")
 DEFAULT_BASE_DIR = "neural_experiments"
 
 _open_trackers: weakref.WeakSet[ExperimentTracker] = weakref.WeakSet()

@@ -173,6 +173,21 @@ def test_unknown_search_space_key_is_a_clear_error(tiny):
         search(tiny, "random", search_space={"momentumm": {"type": "float", "min": 0.1, "max": 0.9}})
 
 
+def test_pruned_trials_are_pruned_in_the_experiment_store(tiny):
+    from runner.tracking import ExperimentManager
+
+    text = tiny.read_text().replace("HPO(log_range(1e-3, 3e-2))", "HPO(log_range(1e-7, 3e-2))")
+    tiny.write_text(text.replace("epochs: 2", "epochs: 4"))
+    store = tiny.parent / "tracked"
+    r = search(tiny, GoodThenBad(), trials=4, track=True, base_dir=str(store)).run()
+    states = {t["number"]: t["state"] for t in r.trials}
+    exps = ExperimentManager(str(store)).list_experiments()
+    by_trial = {int(e["tags"]["trial"]): e["status"] for e in exps}
+    assert "PRUNED" in states.values()
+    for number, state in states.items():
+        assert by_trial[number] == {"COMPLETE": "completed", "PRUNED": "pruned"}[state]
+
+
 def test_every_trial_is_a_tracked_experiment(tiny):
     from runner.tracking import ExperimentManager
 
