@@ -194,7 +194,7 @@ def _metric_figure(name: str, chosen: Sequence[Experiment]) -> dict[str, Any]:
             "hovermode": "x unified",
             "showlegend": False,  # one legend for all plots, on the page (same colours)
             "template": "plotly_white",
-            "margin": {"l": 64, "r": 16, "t": 48, "b": 48},
+            "margin": {"l": 64, "r": 16, "t": 48, "b": 56},
             "uirevision": name,
         },
     }

@@ -109,6 +109,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
     server_version = "neural-webui"
     protocol_version = "HTTP/1.1"
+    timeout = 120  # an idle keep-alive connection frees its thread after this
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         self._respond(head=False)

@@ -86,6 +86,24 @@ def test_a_broken_store_is_a_500_with_the_reason_and_the_server_survives(store, 
     assert get(port, "/")[0].status == 200
 
 
+def test_debug_sends_tracebacks_and_logs_requests(store, capfd):
+    run = add_experiment(store, "ok", {}, [{"loss": 1.0}])
+    (ExperimentManager(store).resolve(run) / "metadata.json").write_text("{not json")
+    with ExperimentComparisonUI(ExperimentManager(store), port=0) as ui:
+        ui.stop()
+        ui.start(debug=True)
+        response, body = get(port_of(ui), "/api/experiments")
+    assert response.status == 500 and "JSONDecodeError" in json.loads(body)["traceback"]
+    assert '"GET /api/experiments HTTP/1.1" 500' in capfd.readouterr().err
+
+
+def test_listening_beyond_loopback_is_explicit_and_accepts_any_host(tmp_path):
+    with ExperimentComparisonUI(ExperimentManager(tmp_path), port=0, host="0.0.0.0") as ui:
+        assert ui.url.startswith("http://127.0.0.1:")  # where to point a local browser
+        response, _ = get(port_of(ui), "/api/experiments", host="my-workstation:8052")
+        assert response.status == 200
+
+
 @pytest.mark.parametrize("port", [-1, 65536, "8052", True, 80.5])
 def test_bad_ports_are_refused_before_binding(port, tmp_path):
     with pytest.raises(WebUIError, match="port must be a whole number from 1 to 65535"):
@@ -166,10 +184,10 @@ def test_cli_serves_the_store_until_ctrl_c(tmp_path):
     assert "stopped" in out and "Traceback" not in err
 
 
-def test_cli_warns_about_a_store_that_does_not_exist_yet(tmp_path):
+def test_python_m_runner_webui_warns_about_a_store_that_does_not_exist_yet(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
-        [sys.executable, "-m", "runner", "track", "ui", "--port", "0", "--base-dir", "nothere"],
+        [sys.executable, "-m", "runner.webui", "--port", "0", "--base-dir", "nothere"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:
         assert child.stdout.readline().startswith("Experiment comparison UI for")  # serving

@@ -116,7 +116,7 @@
       const swatch = el("span", { className: "swatch", color: selected ? colorOf(e.id) : "transparent" });
       const second = [time(e.start_time), tagText(e.tags)].filter((t) => t && t !== "—").join(" · ");
       list.append(el("li", { className: selected ? "selected" : "", "data-id": e.id },
-        el("label", { title: e.notes || e.label }, box,
+        el("label", { title: [e.label, time(e.start_time), tagText(e.tags), e.notes].filter(Boolean).join("\n") }, box,
           el("span", { className: "line1" }, swatch, el("span", { className: "name", text: e.name }),
             statusBadge(e.status)),
           el("span", { className: "line2" }, el("code", { text: e.id }), ` · ${second}`))));
