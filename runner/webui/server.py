@@ -57,6 +57,13 @@ def plotly_js() -> tuple[Path, str]:
     return path, metadata.version("plotly")
 
 
+def check_static() -> None:
+    missing = [n for n in ("index.html", *_ASSETS) if not (STATIC_DIR / n).is_file()]
+    if missing:
+        raise WebUIError(f"the page's files ({', '.join(missing)}) are missing from {STATIC_DIR}; "
+                         "this install of neural-dsl is incomplete: reinstall it")
+
+
 def check_port(port: Any) -> int:
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise WebUIError(f"port must be a whole number from 1 to 65535 (0: any free port), "
@@ -111,10 +118,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 120  # an idle keep-alive connection frees its thread after this
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         self._respond(head=False)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._respond(head=True)
 
     def _respond(self, head: bool) -> None:
@@ -157,14 +164,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if head:
             return
-        if isinstance(body, Path):
-            with open(body, "rb") as f:
-                while chunk := f.read(1 << 16):
-                    self.wfile.write(chunk)
-        else:
-            self.wfile.write(body)
+        try:
+            if isinstance(body, Path):
+                with open(body, "rb") as f:
+                    while chunk := f.read(1 << 16):
+                        self.wfile.write(chunk)
+            else:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the tab was closed or reloaded
+            self.close_connection = True
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.ui.debug:
             super().log_message(format, *args)
 
@@ -191,6 +201,7 @@ class ExperimentComparisonUI:
         self.port = check_port(port)
         self.host = host
         self.debug = False
+        check_static()
         self._plotly_path, plotly_version = plotly_js()
         self._plotly_url = f"static/plotly-{plotly_version}.min.js"
         self._server: _Server | None = None

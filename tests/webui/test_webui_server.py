@@ -124,6 +124,18 @@ def test_port_in_use_and_bad_hosts_are_clear_errors(tmp_path):
         ExperimentComparisonUI(manager, port=0, host="192.0.2.1").start()
 
 
+def test_missing_page_files_or_plotly_are_clear_errors(tmp_path, monkeypatch):
+    from runner.webui import server
+
+    monkeypatch.setattr(server, "STATIC_DIR", tmp_path / "static")
+    with pytest.raises(WebUIError, match=r"index\.html, app\.js, app\.css\) are missing"):
+        ExperimentComparisonUI(ExperimentManager(tmp_path), port=0)
+    monkeypatch.undo()
+    monkeypatch.setattr(server.util, "find_spec", lambda name: None)
+    with pytest.raises(WebUIError, match=r"needs plotly .*pip install 'neural-dsl\[webui\]'"):
+        ExperimentComparisonUI(ExperimentManager(tmp_path), port=0)
+
+
 def test_start_stop_and_the_default_loopback_bind(tmp_path):
     ui = ExperimentComparisonUI(ExperimentManager(tmp_path), port=0)
     assert ui.host == "127.0.0.1"
