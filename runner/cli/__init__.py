@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "runner.cli.build",
     "runner.cli.visualize",
     "runner.cli.track",
+    "runner.cli.tui",
 )
 
 
