@@ -194,6 +194,10 @@ def test_picker_search_select_and_the_url_keeps_the_selection(page, shared_ui, s
     page.click("#tab-metrics")  # switching tabs keeps the selection
     page.wait_for_selector("#panel-metrics[data-state=ready]")
     assert [t["id"] for t in traces(page, "loss")] == [ids["wider"], ids["baseline"]]
+    page.keyboard.press("ArrowRight")  # the tab list works from the keyboard too
+    expect(page.locator("#tab-hyperparameters")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#tab-hyperparameters")).to_be_focused()
+    expect(page.locator("#hp-table thead th")).to_have_count(3)
 
 
 def test_refresh_picks_up_new_records_new_and_deleted_experiments(page, store, ui):
