@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from compiler.syntax import LayerStmt
 from neural_lsp import diagnostics as diag
 from neural_lsp import locate
 from neural_lsp.commands import COMPILE, RUN_HPO, TRAIN
@@ -90,8 +89,7 @@ def _flatten_before(snap: Snapshot, d, lsp_d, edit_for) -> types.CodeAction | No
     if d.related:  # the Dense is in a macro; the warning sits on the macro's use
         at = d.related[0].start
         where = " (in the macro, for every use)"
-    stmt = next((item for item, _o in locate.syntax_index(snap).containing(at)
-                 if isinstance(item, LayerStmt) and item.start == at), None)
+    stmt = locate.stmt_starting_at(snap, at)
     if stmt is None:
         return None  # e.g. a Dense offered by an HPO layer choice: no statement to precede
     text = snap.text

@@ -7,7 +7,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from compiler.layers import lookup
-from compiler.syntax import Call, LayerStmt
+from compiler.syntax import Call, Network
 from neural_lsp import describe, locate, walk
 from neural_lsp.documents import Snapshot
 
@@ -33,7 +33,7 @@ def hover(snap: Snapshot, offset: int, markdown: bool = True) -> types.Hover | N
 
 def _hover_at(snap: Snapshot, offset: int):
     hpo = locate.hpo_at(snap, offset)
-    call, _owner = _call_at(snap, offset)
+    call = locate.call_at(snap, offset)
     if hpo is not None:
         # A layer offered by an HPO layer choice shows itself when its name is hovered.
         on_option_name = call is not None and call.start >= hpo[0].node.start and \
@@ -56,21 +56,10 @@ def _hover_at(snap: Snapshot, offset: int):
     return layer_text(snap, call, spec), call.name_start, call.name_end
 
 
-def _call_at(snap: Snapshot, offset: int) -> tuple[Call | None, object]:
-    for item, owner in locate.syntax_index(snap).containing(offset):
-        if isinstance(item, Call):
-            return item, owner
-        if isinstance(item, LayerStmt) and isinstance(item.expr, Call) and \
-                item.expr.start <= offset < max(item.expr.end, item.expr.start + 1):
-            return item.expr, owner
-    return None, None
-
-
 # ---------------------------------------------------------------------- layer
 def layer_text(snap: Snapshot, call: Call, spec) -> str:
     parts = [f"```neural\n{spec.signature()}\n```", spec.doc]
-    occ = [o for o in locate.occurrences(snap, call.start)
-           if o.shape.layer.start == call.start and o.shape.layer.end == call.end]
+    occ = locate.occurrences(snap, call)
     if not occ:
         if spec.block != "no" or spec.wrapper:
             parts.append("_Shapes are shown on the enclosing layer statement._")
@@ -179,10 +168,12 @@ def macro_text(snap: Snapshot, call: Call, macro: str) -> str:
         body = text[d.start:d.end]
         parts.append(f"Defined on line {line}; expands to:\n\n```neural\n{body}\n```")
     rows = []
-    for net, st in locate.stmt_index(snap).containing(call.start):
-        if st.stmt.expr is not call:
-            continue
-        found = locate.stmt_shapes(snap).get((id(net), st.index), [])
+    owner = locate.owner_at(snap, call.start)
+    net = locate.network_of(snap, owner) if isinstance(owner, Network) else None
+    chain = locate.stmt_chain(owner, call.start) if net is not None else []
+    st = locate.stmt_ir(net, chain[0]) if chain and chain[0].expr is call else None
+    if st is not None:
+        found = locate.stmt_shapes(snap, net, st.index)
         reps = f" × {st.stmt.repeat.value}" if st.stmt.repeat is not None else ""
         rows.append(f"In `{net.name}` (layers[{st.index}]{reps}): {len(found)} layer"
                     f"{'s' if len(found) != 1 else ''}")

@@ -14,25 +14,25 @@ from neural_lsp.documents import Snapshot
 def shape_hints(snap: Snapshot, start: int, end: int) -> list[types.InlayHint]:
     """One hint per top-level layer statement ending within [start, end]: the shapes its
     last layer can output (after a macro's expansion or `* N`, the last one)."""
-    by_stmt = locate.stmt_shapes(snap)
-    idx = locate.stmt_index(snap)  # top-level statements are disjoint: ends are sorted
     out = []
-    i = bisect_left(idx.ends, start)
-    while i < len(idx.ends) and idx.ends[i] <= end:
-        net, st = idx.items[i]
-        i += 1
-        found = by_stmt.get((id(net), st.index))
-        if not found or not found[-1].outputs:
-            continue
-        total = 0
-        for ls in found:
-            total = add(total, ls.params)
-        tip = f"{len(found)} layers; " if len(found) > 1 else ""
-        out.append(types.InlayHint(
-            position=snap.lines.position(st.stmt.end),
-            label="→ " + describe.shapes(found[-1].outputs, limit=3),
-            kind=types.InlayHintKind.Type,
-            padding_left=True,
-            tooltip=tip + f"parameters: {describe.count(total)}",
-        ))
+    for net in snap.analysis.networks:
+        stmts = net.stmts  # disjoint and in order: their ends are sorted too
+        i = bisect_left(stmts, start, key=lambda s: s.stmt.end)
+        while i < len(stmts) and stmts[i].stmt.end <= end:
+            st = stmts[i]
+            i += 1
+            found = locate.stmt_shapes(snap, net, st.index)
+            if not found or not found[-1].outputs:
+                continue
+            total = 0
+            for ls in found:
+                total = add(total, ls.params)
+            tip = f"{len(found)} layers; " if len(found) > 1 else ""
+            out.append(types.InlayHint(
+                position=snap.lines.position(st.stmt.end),
+                label="→ " + describe.shapes(found[-1].outputs, limit=3),
+                kind=types.InlayHintKind.Type,
+                padding_left=True,
+                tooltip=tip + f"parameters: {describe.count(total)}",
+            ))
     return out

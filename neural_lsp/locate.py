@@ -1,52 +1,18 @@
-"""What is at an offset: indexes over one analysis, built once per snapshot on demand.
+"""What is at an offset, found by bisection over the (sorted) syntax tree and IR.
 
-Intervals are kept sorted by start with a running maximum of ends, so the innermost
-interval holding an offset is found by bisection and a short walk back (hover at
-10,000 layers costs the same as at 100).
+Nothing here walks the whole document: statements, HPO parameters and inferred layers are
+all stored in source order, so a hover at 10,000 layers costs what it costs at 100.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.syntax import HPO, Call, LayerStmt
+from compiler.syntax import HPO, Branch, Call, Define, LayerStmt, Network
 from neural_lsp import walk
 from neural_lsp.documents import Snapshot
-
-
-class Intervals:
-    """[start, end) intervals that nest or are disjoint, each with a payload."""
-
-    __slots__ = ("starts", "ends", "items", "reach")
-
-    def __init__(self, items: list[tuple[int, int, Any]]) -> None:
-        items.sort(key=lambda t: (t[0], -t[1]))
-        self.starts = [s for s, _e, _x in items]
-        self.ends = [e for _s, e, _x in items]
-        self.items = [x for _s, _e, x in items]
-        reach, top = [], -1
-        for e in self.ends:
-            top = max(top, e)
-            reach.append(top)
-        self.reach = reach
-
-    def containing(self, offset: int, inclusive: bool = False) -> Iterator[Any]:
-        """Payloads whose interval holds offset, innermost first."""
-        i = bisect_right(self.starts, offset) - 1
-        while i >= 0 and (self.reach[i] > offset or (inclusive and self.reach[i] >= offset)):
-            e = self.ends[i]
-            if e > offset or (inclusive and e >= offset):
-                yield self.items[i]
-            i -= 1
-
-    def innermost(self, offset: int, inclusive: bool = False) -> Any | None:
-        return next(self.containing(offset, inclusive), None)
-
-    def __len__(self) -> int:
-        return len(self.items)
 
 
 @dataclass(slots=True, eq=False)
@@ -55,114 +21,146 @@ class LayerAt:
 
     shape: Any  # compiler.shapes.LayerShape
     network: Any  # compiler.model.NetworkIR
-    shapes: Any  # compiler.shapes.NetworkShapes
 
 
-def _cached(snap: Snapshot, key: str, build):
-    got = snap.cache.get(key)
-    if got is None:
-        got = snap.cache[key] = build(snap)
-    return got
+def _start(x) -> int:
+    return x.start
 
 
-def layer_index(snap: Snapshot) -> Intervals:
-    """Every inferred layer occurrence by the range of the layer's own text."""
-
-    def build(s: Snapshot) -> Intervals:
-        items = []
-        for ns in s.analysis.shapes:
-            for ls in ns.layers:
-                layer = ls.layer
-                items.append((layer.start, layer.end, LayerAt(ls, ns.network, ns)))
-        return Intervals(items)
-
-    return _cached(snap, "layers", build)
+def owner_at(snap: Snapshot, offset: int) -> Network | Define | None:
+    return walk.owner_at(snap.analysis.tree, offset)
 
 
-def occurrences(snap: Snapshot, offset: int) -> list[LayerAt]:
-    """The innermost layer text at offset, with every occurrence of it (macro uses,
-    `* N` repetitions, networks that share a macro)."""
-    idx = layer_index(snap)
-    first = idx.innermost(offset)
-    if first is None:
+def stmt_chain(owner: Network | Define | None, offset: int) -> list[LayerStmt]:
+    """The layer statements holding offset, outermost first (blocks nest)."""
+    if owner is None:
         return []
-    s, e = first.shape.layer.start, first.shape.layer.end
-    return [x for x in idx.containing(offset) if x.shape.layer.start == s and x.shape.layer.end == e]
+    body = owner.layers if isinstance(owner, Network) else owner.body
+    chain: list[LayerStmt] = []
+    while body:
+        i = bisect_right(body, offset, key=_start) - 1
+        if i < 0:
+            break
+        st = body[i]
+        if not st.start <= offset < max(st.end, st.start + 1):
+            break
+        chain.append(st)
+        e = st.expr
+        body = e.block if isinstance(e, (Call, Branch)) else None
+    return chain
 
 
-def stmt_shapes(snap: Snapshot) -> dict[tuple[int, int], list]:
-    """(id of the network, statement index) -> its layer occurrences."""
-
-    def build(s: Snapshot) -> dict:
-        out: dict[tuple[int, int], list] = {}
-        for ns in s.analysis.shapes:
-            for ls in ns.layers:
-                out.setdefault((id(ns.network), ls.stmt_index), []).append(ls)
-        return out
-
-    return _cached(snap, "stmt_shapes", build)
-
-
-def stmt_index(snap: Snapshot) -> Intervals:
-    """Top-level layer statements of networks: (network, StmtIR)."""
-
-    def build(s: Snapshot) -> Intervals:
-        items = []
-        for net in s.analysis.networks:
-            for st in net.stmts:
-                items.append((st.stmt.start, st.stmt.end, (net, st)))
-        return Intervals(items)
-
-    return _cached(snap, "stmts", build)
+def call_at(snap: Snapshot, offset: int) -> Call | None:
+    """The innermost call in layer position (a layer, a wrapped layer, an option of an HPO
+    layer choice) holding offset."""
+    chain = stmt_chain(owner_at(snap, offset), offset)
+    if not chain:
+        return None
+    best = None
+    for call in walk.layer_calls(chain[-1]):
+        if call.start <= offset < max(call.end, call.start + 1) and (best is None or call.start >= best.start):
+            best = call
+    return best
 
 
-def hpo_index(snap: Snapshot) -> Intervals:
-    """Every HPO parameter of every network's space (a macro's once)."""
-
-    def build(s: Snapshot) -> Intervals:
-        seen: dict[int, tuple] = {}
-        for net in s.analysis.networks:
-            for p in net.space or ():
-                if id(p) in seen:
-                    seen[id(p)][2][1].append(net)
-                else:
-                    seen[id(p)] = (p.node.start, p.node.end, (p, [net]))
-        return Intervals(list(seen.values()))
-
-    return _cached(snap, "hpo", build)
-
-
-def syntax_index(snap: Snapshot) -> Intervals:
-    """Every layer statement and every call in layer position, from the tree."""
-
-    def build(s: Snapshot) -> Intervals:
-        items: list[tuple[int, int, Any]] = []
-        for st, owner in walk.all_stmts(s.analysis.tree):
-            items.append((st.start, max(st.end, st.start + 1), (st, owner)))
-            for call in walk.layer_calls(st):
-                if call is not st.expr:
-                    items.append((call.start, call.end, (call, owner)))
-        return Intervals(items)
-
-    return _cached(snap, "syntax", build)
-
-
-def macro_uses(snap: Snapshot) -> list[tuple[Call, str]]:
-    return _cached(snap, "macro_uses", lambda s: list(walk.macro_uses(s.analysis.tree)))
-
-
-def hpo_at(snap: Snapshot, offset: int):
-    """(HPOParam, networks using it) for the innermost HPO expression at offset."""
-    return hpo_index(snap).innermost(offset)
+def _section_values(net: Network):
+    for v in (net.loss, net.optimizer, net.metrics, *net.inputs):
+        if v is not None:
+            yield v
+    for e in (*net.train, *net.execute, *net.unknown):
+        yield e.value
 
 
 def hpo_node_at(snap: Snapshot, offset: int) -> HPO | None:
-    got = hpo_at(snap, offset)
-    return got[0].node if got else None
+    """The innermost HPO expression holding offset."""
+    owner = owner_at(snap, offset)
+    if owner is None:
+        return None
+    chain = stmt_chain(owner, offset)
+    roots = [chain[-1].expr] if chain else list(_section_values(owner)) if isinstance(owner, Network) else []
+    best = None
+    for root in roots:
+        if not root.start <= offset < root.end:
+            continue
+        for v in walk.values(root):
+            if isinstance(v, HPO) and v.start <= offset < v.end and (best is None or v.start >= best.start):
+                best = v
+    return best
+
+
+def param_of(snap: Snapshot, node: HPO) -> tuple[Any, list] | None:
+    """(HPOParam, networks whose space holds it) for an HPO expression."""
+    found, nets = None, []
+    for net in snap.analysis.networks:
+        params = net.space.params if net.space is not None else []
+        i = bisect_left(params, node.start, key=lambda p: p.node.start)
+        while i < len(params) and params[i].node.start == node.start:
+            if params[i].node is node:
+                found = params[i]
+                nets.append(net)
+                break
+            i += 1
+    return (found, nets) if found is not None else None
+
+
+def hpo_at(snap: Snapshot, offset: int):
+    node = hpo_node_at(snap, offset)
+    return param_of(snap, node) if node is not None else None
+
+
+def stmt_ir(net, stmt: LayerStmt):
+    """The StmtIR of a top-level statement of a network."""
+    i = bisect_left(net.stmts, stmt.start, key=lambda s: s.stmt.start)
+    if i < len(net.stmts) and net.stmts[i].stmt is stmt:
+        return net.stmts[i]
+    return None
+
+
+def stmt_shapes(snap: Snapshot, net, index: int) -> list:
+    """The inferred layer occurrences of statement `index` (macros and `* N` expanded)."""
+    ns = snap.analysis.shapes_of(net)
+    if ns is None:
+        return []
+    layers = ns.layers
+    lo = bisect_left(layers, index, key=lambda ls: ls.stmt_index)
+    hi = bisect_right(layers, index, lo=lo, key=lambda ls: ls.stmt_index)
+    return layers[lo:hi]
+
+
+def network_of(snap: Snapshot, node: Network):
+    return next((n for n in snap.analysis.networks if n.node is node), None)
+
+
+def occurrences(snap: Snapshot, call: Call) -> list[LayerAt]:
+    """Every inferred occurrence of the layer written at `call`: once per `* N`
+    repetition, and per use when it sits in a macro."""
+    owner = owner_at(snap, call.start)
+    if isinstance(owner, Network):
+        net = network_of(snap, owner)
+        chain = stmt_chain(owner, call.start)
+        st = stmt_ir(net, chain[0]) if net is not None and chain else None
+        if st is None:
+            return []
+        return [LayerAt(ls, net) for ls in stmt_shapes(snap, net, st.index)
+                if ls.layer.start == call.start and ls.layer.end == call.end]
+    out = []
+    for ns in snap.analysis.shapes:  # a macro body: every network that expands it
+        out += [LayerAt(ls, ns.network) for ls in ns.layers
+                if ls.layer.start == call.start and ls.layer.end == call.end]
+    return out
+
+
+def macro_uses(snap: Snapshot) -> list[tuple[Call, str]]:
+    got = snap.cache.get("macro_uses")
+    if got is None:
+        got = snap.cache["macro_uses"] = list(walk.macro_uses(snap.analysis.tree))
+    return got
 
 
 def stmt_at(snap: Snapshot, offset: int) -> LayerStmt | None:
-    for item, _owner in syntax_index(snap).containing(offset):
-        if isinstance(item, LayerStmt):
-            return item
-    return None
+    chain = stmt_chain(owner_at(snap, offset), offset)
+    return chain[-1] if chain else None
+
+
+def stmt_starting_at(snap: Snapshot, offset: int) -> LayerStmt | None:
+    return next((st for st in stmt_chain(owner_at(snap, offset), offset) if st.start == offset), None)

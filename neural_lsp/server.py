@@ -214,6 +214,7 @@ def safe(server: NeuralLanguageServer, name: str, fn: Callable, empty: Callable[
     if inspect.iscoroutinefunction(fn):
         @functools.wraps(fn)
         async def wrapper(params):
+            server.documents.touch()
             try:
                 return await fn(server, params)
             except (JsonRpcException, asyncio.CancelledError):
@@ -224,6 +225,7 @@ def safe(server: NeuralLanguageServer, name: str, fn: Callable, empty: Callable[
     else:
         @functools.wraps(fn)
         def wrapper(params):
+            server.documents.touch()
             try:
                 return fn(server, params)
             except JsonRpcException:

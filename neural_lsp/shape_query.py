@@ -28,12 +28,10 @@ def network_shape(snap: Snapshot, offset: int) -> dict[str, Any] | None:
         "layer": None,
         "layer_output": None,
     }
-    for n, st in locate.stmt_index(snap).containing(offset):
-        if n is not net:
-            continue
-        found = locate.stmt_shapes(snap).get((id(net), st.index), [])
-        if not found:
-            break
+    chain = locate.stmt_chain(net.node, offset)
+    st = locate.stmt_ir(net, chain[0]) if chain else None
+    found = locate.stmt_shapes(snap, net, st.index) if st is not None else []
+    if found:
         first = found[0].layer
         name = first.macro if first.macro and first.use_start == st.stmt.start else first.name
         if first.choice is not None:
@@ -42,5 +40,4 @@ def network_shape(snap: Snapshot, offset: int) -> dict[str, Any] | None:
             name += f" × {st.stmt.repeat.value}"
         result["layer"] = name
         result["layer_output"] = describe.shapes(found[-1].outputs, limit=4)
-        break
     return result

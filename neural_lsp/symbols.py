@@ -22,7 +22,7 @@ def document_symbols(snap: Snapshot) -> list[types.DocumentSymbol]:
     shapes = {}
     for net in snap.analysis.networks:
         for st in net.stmts:
-            found = locate.stmt_shapes(snap).get((id(net), st.index))
+            found = locate.stmt_shapes(snap, net, st.index)
             if found and found[-1].outputs:
                 shapes[id(st.stmt)] = describe.shapes(found[-1].outputs, limit=3)
 
