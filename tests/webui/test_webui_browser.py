@@ -171,6 +171,11 @@ def test_picker_search_select_and_the_url_keeps_the_selection(page, shared_ui, s
         page.fill("#search", query)
         expect(items).to_have_count(len(roles))
         assert items.evaluate_all("els => els.map(e => e.dataset.id)") == [ids[r] for r in roles]
+    badges = page.locator("#experiment-list .status")
+    assert badges.evaluate_all("els => els.map(e => [e.textContent, getComputedStyle(e).color])") \
+        == [["pruned", "rgb(110, 119, 129)"], ["running", "rgb(9, 105, 218)"],
+            ["failed", "rgb(207, 34, 46)"], ["completed", "rgb(26, 127, 55)"],
+            ["completed", "rgb(26, 127, 55)"]]
     page.fill("#search", "no-such-experiment")
     expect(page.locator("#experiment-list .empty")).to_have_text("No experiment matches the search.")
 

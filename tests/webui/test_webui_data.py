@@ -36,6 +36,7 @@ def test_experiment_list_is_newest_first_with_status_and_tags(manager, ids):
     by_id = {e["id"]: e for e in listing["experiments"]}
     assert by_id[ids["broken"]]["status"] == "failed"
     assert by_id[ids["live"]]["status"] == "running"
+    assert by_id[ids["many"]]["status"] == "pruned"
     assert by_id[ids["baseline"]]["tags"] == {"team": "vision"}
     assert by_id[ids["baseline"]]["label"] == f"baseline ({ids['baseline']})"
     assert listing["base_dir"] == str(manager.base_dir.resolve())

@@ -86,7 +86,8 @@ def build_store(base: Path) -> dict[str, str]:
         [{"loss": 1.5, "accuracy": 0.3}], status="running", tags={"team": "nlp"})
     ids["many"] = add_experiment(
         base, "many_metrics", {"lr": 0.01},
-        [{f"m{i:02d}": i + step / 10 for i in range(12)} for step in range(3)])
+        [{f"m{i:02d}": i + step / 10 for i in range(12)} for step in range(3)],
+        status="pruned")
     return ids
 
 
