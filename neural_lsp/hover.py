@@ -32,6 +32,12 @@ def hover(snap: Snapshot, offset: int, markdown: bool = True) -> types.Hover | N
 
 
 def _hover_at(snap: Snapshot, offset: int):
+    owner = locate.owner_at(snap, offset)
+    if owner is not None and owner.name and owner.name_start <= offset < owner.name_end:
+        if isinstance(owner, Network):
+            net = locate.network_of(snap, owner)
+            return (network_text(snap, net) if net else None), owner.name_start, owner.name_end
+        return macro_text(snap, None, owner.name), owner.name_start, owner.name_end
     hpo = locate.hpo_at(snap, offset)
     call = locate.call_at(snap, offset)
     if hpo is not None:
@@ -158,7 +164,22 @@ def describe_num(v) -> str:
 
 
 # ---------------------------------------------------------------------- macros
-def macro_text(snap: Snapshot, call: Call, macro: str) -> str:
+def network_text(snap: Snapshot, net) -> str:
+    ns = snap.analysis.shapes_of(net)
+    shown_in = ", ".join(describe.shapes({s: ()}) for s in net.inputs) or "unknown"
+    lines = [f"**network** `{net.name}`",
+             f"**Shape**: `{shown_in}` → `{describe.shapes(ns.output if ns else None)}`",
+             f"**Layers**: {len(net.stmts)} statements, {len(ns.layers) if ns else 0} layers "
+             "once macros and repetitions are expanded",
+             f"**Parameters**: {describe.count(ns.total_params if ns else None)}"]
+    space = net.space
+    if space is not None and len(space):
+        lines.append(f"**Search space**: {space.describe_size()}, {len(space)} parameter"
+                     f"{'s' if len(space) != 1 else ''}")
+    return "\n\n".join(lines)
+
+
+def macro_text(snap: Snapshot, call: Call | None, macro: str) -> str:
     tree = snap.analysis.tree
     d = walk.define_named(tree, macro)
     text = snap.text
@@ -168,6 +189,8 @@ def macro_text(snap: Snapshot, call: Call, macro: str) -> str:
         body = text[d.start:d.end]
         parts.append(f"Defined on line {line}; expands to:\n\n```neural\n{body}\n```")
     rows = []
+    if call is None:  # on the definition itself
+        return "\n\n".join(parts)
     owner = locate.owner_at(snap, call.start)
     net = locate.network_of(snap, owner) if isinstance(owner, Network) else None
     chain = locate.stmt_chain(owner, call.start) if net is not None else []

@@ -183,3 +183,16 @@ async def test_network_shape_of_a_macro_use(client):
     r = plain(await client.protocol.send_request_async(
         "neural/networkShape", {"uri": uri, "position": {"line": p.line, "character": p.character}}))
     assert r["layer"] == "ResBlock × 3" and r["layer_output"] == "(32, 32, 32)"
+
+
+async def test_network_and_macro_name_hover(client):
+    text = TEXTS["residual_macro"]
+    body = hover_text(await _hover(client, text, "ResNetMini", 2))
+    assert "**Shape**: `(32, 32, 3)` → `(10,)`" in body
+    assert "4 statements, 9 layers" in body
+    assert "**Parameters**: 57,098" in body  # 896 + 3 x 18,624 + 330
+    body = hover_text(await _hover(client, TEXTS["digits_mlp_hpo"], "DigitsMLP", 1))
+    assert "**Search space**: continuous (1 continuous parameter × 120 discrete combinations), " \
+           "6 parameters" in body
+    body = hover_text(await _hover(client, text, "ResBlock {", 1))
+    assert body.startswith("**macro** `ResBlock`") and "Defined on line 2" in body
