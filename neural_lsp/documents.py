@@ -212,6 +212,8 @@ class DocumentStore:
                 return
             lines = doc._lines if doc._lines is not None and doc._lines.text is text \
                 and doc._lines.encoding == self.encoding else LineMap(text, self.encoding)
+            if doc.text is text:
+                doc._lines = lines  # the next edit's positions are read on it
             snap = Snapshot(doc.uri, version, analysis, lines)
             old = None
             if doc.snapshot is None or version >= doc.snapshot.version:

@@ -110,7 +110,7 @@ class NeuralLanguageServer(LanguageServer):
                     types.ConfigurationParams(items=[types.ConfigurationItem(section=CONFIG_SECTION)])), 5)
                 value = got[0] if got else None
             else:
-                value = pushed.get(CONFIG_SECTION, pushed) if isinstance(pushed, dict) else None
+                value = pushed.get(CONFIG_SECTION) if isinstance(pushed, dict) else None
             if value is not None and self.apply_settings(value, "settings"):
                 self.settings_changed()
         except Exception as exc:  # a client that cannot answer keeps the defaults

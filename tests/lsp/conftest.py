@@ -88,7 +88,7 @@ def make_client() -> LanguageClient:
 
 def server_fixture(capabilities: types.ClientCapabilities | None = None,
                    settings: dict | None = None, name: str = "client",
-                   command: list[str] | None = None):
+                   command: list[str] | None = None, init_options: Any = None):
     """A module-scoped client connected to a freshly started server."""
 
     @pytest_lsp.fixture(scope="module", name=name, config=ClientServerConfig(
@@ -99,6 +99,7 @@ def server_fixture(capabilities: types.ClientCapabilities | None = None,
             capabilities=capabilities or vscode_like(),
             root_uri=ROOT.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=ROOT.as_uri(), name="main")],
+            initialization_options=init_options,
         ))
         yield
         await lsp_client.shutdown_session()

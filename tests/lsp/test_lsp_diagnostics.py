@@ -29,6 +29,9 @@ client32 = server_fixture(name="client32", capabilities=types.ClientCapabilities
 client8 = server_fixture(name="client8", capabilities=types.ClientCapabilities(
     general=types.GeneralClientCapabilities(position_encodings=["utf-8"]),
     text_document=vscode_like().text_document))
+pushy = server_fixture(
+    name="pushy", init_options={"neural": {"diagnostics": {"level": "error"}}},
+    capabilities=types.ClientCapabilities(text_document=vscode_like().text_document))
 pull = server_fixture(name="pull", capabilities=vscode_like(
     diagnostic=types.DiagnosticClientCapabilities(related_document_support=False)))
 
@@ -248,3 +251,25 @@ async def test_close_clears(client):
             break
         await asyncio.sleep(0.01)
     assert client.published[-1].uri == uri and list(client.published[-1].diagnostics) == []
+
+
+async def test_settings_without_workspace_configuration(pushy):
+    """A client that cannot answer workspace/configuration: initializationOptions, then the
+    settings pushed with didChangeConfiguration."""
+    uri = open_doc(pushy, WARN)
+    assert await diagnostics(pushy, uri, 1) == [], "level error from initializationOptions"
+    before = len(pushy.published)
+    pushy.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"neural": {"diagnostics": {"level": "warning"}}}))
+    for _ in range(300):
+        if any(p.uri == uri for p in pushy.published[before:]):
+            break
+        await asyncio.sleep(0.01)
+    got = [p for p in pushy.published[before:] if p.uri == uri][-1].diagnostics
+    assert {d.code for d in got} >= {"N504", "N409"}
+    pushy.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"python": {"anything": 1}}))  # another tool's section changes nothing
+    pushy.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=WARN + "\n")]))
+    assert {d.code for d in await diagnostics(pushy, uri, 2)} >= {"N504", "N409"}
