@@ -25,8 +25,19 @@ NETWORK_SHAPE = "neural/networkShape"
 REQUEST_FAILED = -32803  # LSPErrorCodes.RequestFailed: the client shows the message
 
 
+BIG = 100_000  # characters (about 1,700 layers): whole-document answers leave the loop
+
+
 async def _snap(ls: NeuralLanguageServer, uri: str):
     return await ls.documents.snapshot(uri)
+
+
+async def _whole(ls: NeuralLanguageServer, snap: Snapshot, fn, *args):
+    """A whole-document answer (linear in its size): for a big document it is computed in
+    the worker thread, so hovers and completions keep being answered meanwhile."""
+    if len(snap.text) < BIG:
+        return fn(snap, *args)
+    return await asyncio.get_running_loop().run_in_executor(ls.documents.executor, fn, snap, *args)
 
 
 # ---------------------------------------------------------------------- lifecycle
@@ -85,16 +96,17 @@ async def signature_help(ls: NeuralLanguageServer, params: types.SignatureHelpPa
 async def document_symbol(ls: NeuralLanguageServer, params: types.DocumentSymbolParams):
     snap = await _snap(ls, params.text_document.uri)
     if ls.capability("text_document.document_symbol.hierarchical_document_symbol_support"):
-        return symbols.document_symbols(snap)
-    return symbols.flat_symbols(snap)
+        return await _whole(ls, snap, symbols.document_symbols)
+    return await _whole(ls, snap, symbols.flat_symbols)
 
 
 async def folding_range(ls: NeuralLanguageServer, params: types.FoldingRangeParams):
-    return symbols.folding_ranges(await _snap(ls, params.text_document.uri))
+    return await _whole(ls, await _snap(ls, params.text_document.uri), symbols.folding_ranges)
 
 
 async def semantic_tokens(ls: NeuralLanguageServer, params: types.SemanticTokensParams):
-    return types.SemanticTokens(data=semantic.encode(await _snap(ls, params.text_document.uri)))
+    snap = await _snap(ls, params.text_document.uri)
+    return types.SemanticTokens(data=await _whole(ls, snap, semantic.encode))
 
 
 async def semantic_tokens_range(ls: NeuralLanguageServer, params: types.SemanticTokensRangeParams):

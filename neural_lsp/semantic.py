@@ -123,23 +123,32 @@ def tokens(snap: Snapshot) -> list[tuple[int, int, int, int]]:
 
 
 def encode(snap: Snapshot, start: int = 0, end: int | None = None) -> list[int]:
-    """LSP's relative encoding: line delta, start delta, length, type, modifiers."""
+    """LSP's relative encoding: line delta, start delta, length, type, modifiers.
+
+    Tokens are sorted, so lines are found by walking forward (no bisection, no Position
+    objects): linear in the number of tokens."""
     lines = snap.lines
+    text, starts, plain = snap.text, lines.starts, lines.ascii
+    n_lines = len(starts)
     data: list[int] = []
     prev_line = prev_char = 0
     last_end = -1
+    line = 0
     for s, e, t, m in tokens(snap):
         if s < last_end or s < start or (end is not None and s >= end):
             continue  # overlapping (should not happen) or outside the range
         last_end = e
-        p = lines.position(s)
-        line_end = lines.line_end(p.line)
-        q = lines.position(min(e, line_end))
-        length = q.character - p.character
-        if length <= 0:
+        while line + 1 < n_lines and starts[line + 1] <= s:
+            line += 1
+        ls = starts[line]
+        e = min(e, lines.line_end(line))
+        if e <= s:
             continue
-        dl = p.line - prev_line
-        dc = p.character - prev_char if dl == 0 else p.character
-        data.extend((dl, dc, length, t, m))
-        prev_line, prev_char = p.line, p.character
+        if plain:
+            col, length = s - ls, e - s
+        else:
+            col, length = lines.units(text[ls:s]), lines.units(text[s:e])
+        dl = line - prev_line
+        data.extend((dl, col - prev_char if dl == 0 else col, length, t, m))
+        prev_line, prev_char = line, col
     return data

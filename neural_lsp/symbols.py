@@ -5,7 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from compiler.syntax import HPO, Branch, Call, LayerStmt, Network
-from neural_lsp import describe, locate, walk
+from neural_lsp import describe, walk
 from neural_lsp.documents import Snapshot
 
 S = types.SymbolKind
@@ -21,10 +21,12 @@ def document_symbols(snap: Snapshot) -> list[types.DocumentSymbol]:
     macros = walk.macro_names(tree)
     shapes = {}
     for net in snap.analysis.networks:
+        ns = snap.analysis.shapes_of(net)
+        last = {ls.stmt_index: ls for ls in (ns.layers if ns else ())}  # the last one wins
         for st in net.stmts:
-            found = locate.stmt_shapes(snap, net, st.index)
-            if found and found[-1].outputs:
-                shapes[id(st.stmt)] = describe.shapes(found[-1].outputs, limit=3)
+            ls = last.get(st.index)
+            if ls is not None and ls.outputs:
+                shapes[id(st.stmt)] = describe.shapes(ls.outputs, limit=3)
 
     def stmt_symbol(st: LayerStmt) -> types.DocumentSymbol:
         e = st.expr

@@ -170,3 +170,19 @@ async def test_rename_refuses_bad_names(client, bad):
         await client.text_document_rename_async(types.RenameParams(
             text_document=_td(uri), position=pos(MACROS, "Block"), new_name=bad))
     assert err.value.code == -32803
+
+
+async def test_whole_document_answers_for_a_big_document(client):
+    """Past 100,000 characters these are computed in the worker thread: same answers."""
+    body = "\n".join(f'    Dense({8 + i % 5}, activation="relu")  # layer {i}' for i in range(2500))
+    text = f"network Big {{\n  input: (16,)\n  layers:\n{body}\n    Output(2)\n}}\n"
+    assert len(text) > 100_000
+    uri = open_doc(client, text)
+    syms = await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=_td(uri)))
+    assert len(syms[0].children) == 2501 and syms[0].children[-1].detail == "(2,)"
+    toks = await client.text_document_semantic_tokens_full_async(types.SemanticTokensParams(text_document=_td(uri)))
+    # per layer: Dense, the number, activation, "relu", the comment; then network, Big, input,
+    # (16), layers, Output, 2
+    assert len(toks.data) == 5 * (2500 * 5 + 7)
+    folds = await client.text_document_folding_range_async(types.FoldingRangeParams(text_document=_td(uri)))
+    assert (0, text.count("\n") - 2) in {(f.start_line, f.end_line) for f in folds}
