@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh all,dev
+echo "== browser for the web UI tests"
+bash scripts/browser-deps.sh
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== vscode-extension: npm ci && npm test"
