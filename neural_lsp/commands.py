@@ -29,7 +29,7 @@ RUN_HPO = "neural.server.runHpo"
 COMPILE = "neural.server.compile"
 TRAIN = "neural.server.train"
 BACKENDS = ("pytorch", "tensorflow")
-REQUEST_FAILED = -32803
+REQUEST_FAILED = -32803  # LSPErrorCodes.RequestFailed: the client shows the message
 
 
 class CommandFailed(JsonRpcException):

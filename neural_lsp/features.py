@@ -17,13 +17,11 @@ from neural_lsp import actions, formatting, inlay, macros, semantic, shape_query
 from neural_lsp import completion as completion_mod
 from neural_lsp import diagnostics as diag
 from neural_lsp import hover as hover_mod
-from neural_lsp.commands import COMMANDS
+from neural_lsp.commands import COMMANDS, REQUEST_FAILED
 from neural_lsp.documents import Snapshot
 from neural_lsp.server import NeuralLanguageServer, safe, safe_command
 
 NETWORK_SHAPE = "neural/networkShape"
-REQUEST_FAILED = -32803  # LSPErrorCodes.RequestFailed: the client shows the message
-
 
 BIG = 100_000  # characters (about 1,700 layers): whole-document answers leave the loop
 

@@ -200,7 +200,7 @@ def safe_command(server: NeuralLanguageServer, name: str, fn: Callable) -> Calla
             raise
         except Exception as exc:
             server.log_exception(name, exc)
-            raise JsonRpcException(f"{name} failed: {exc!r}", code=-32803) from None
+            raise JsonRpcException(f"{name} failed: {exc!r}", code=-32803) from None  # RequestFailed
 
     wrapper.__signature__ = inspect.Signature(
         [inspect.Parameter("params", inspect.Parameter.POSITIONAL_OR_KEYWORD)])
