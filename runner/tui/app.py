@@ -90,7 +90,7 @@ class NeuralTUI(App):
                     yield self.table
             with TabPane("Studies [2]", id="studies"):
                 yield self.studies_view
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     # ------------------------------------------------------------------ loading
 

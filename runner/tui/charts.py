@@ -56,7 +56,9 @@ def _build_v6(plt, series: Series, width: int, height: int, xlabel: str) -> Text
 
 def _build_v5(plt, series: Series, width: int, height: int, xlabel: str) -> Text:
     plt.clear_figure()
-    plt.theme("clear")
+    plt.canvas_color("default")  # the terminal's own background, coloured curves
+    plt.axes_color("default")
+    plt.ticks_color("default")
     plt.plotsize(width, height)
     for label, (xs, ys) in series.items():
         plt.plot(list(xs), list(ys), label=label)

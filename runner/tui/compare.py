@@ -108,7 +108,7 @@ class CompareScreen(Screen):
         yield Static(id="compare-title")
         yield Static(id="compare-chart")
         yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def _states(self) -> list[ExperimentState]:
         experiments = self.app.reader.experiments

@@ -64,29 +64,43 @@ def flatten_env(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix.rstrip("."), "" if value is None else str(value))]
 
 
+def _when(iso: str | None, timestamp: float | None = None) -> str:
+    """A short local time: the ISO text the tracker writes, or a timestamp."""
+    if iso:
+        try:
+            return _dt.datetime.fromisoformat(iso).strftime("%m-%d %H:%M:%S")
+        except ValueError:
+            return iso
+    if timestamp is not None:
+        return _dt.datetime.fromtimestamp(timestamp).strftime("%m-%d %H:%M:%S")
+    return "?"
+
+
 def info_text(state: ExperimentState, now: float) -> Text:
     """The header block: identity, status, times, tags, problems and mirror hints."""
     text = Text()
     text.append(f"{state.name}", style="bold")
     text.append(f"  {state.experiment_id}  ", style="dim")
     text.append(state.status, style=STATUS_STYLES.get(state.status, ""))
-    text.append(f"\n{state.path}", style="dim")
-    start = state.start_time or fmt.start(state.start_timestamp)
-    line = f"\nstarted {start or '?'}"
+    text.append(f"  {state.path}", style="dim")
+    line = f"\nstarted {_when(state.start_time, state.start_timestamp)}"
     if state.end_time:
-        line += f" · ended {state.end_time}"
+        line += f" → {_when(state.end_time)}"
     line += f" · {fmt.duration(elapsed(state, now)) or '—'}"
     line += f" · step {state.last_step if state.last_step is not None else '—'}"
     line += f" · {state.records} records"
     if state.last_update:
         line += f" · last log {fmt.duration(max(0.0, now - state.last_update))} ago"
     text.append(line)
+    extras = []
     if state.tags:
-        text.append("\ntags: ", style="dim")
-        text.append(" ".join(f"{k}={v}" if v else k for k, v in state.tags.items()))
+        extras.append(("tags ", " ".join(f"{k}={v}" if v else k for k, v in state.tags.items())))
     if state.notes:
-        text.append("\nnotes: ", style="dim")
-        text.append(state.notes)
+        extras.append(("notes ", state.notes))
+    for i, (label, value) in enumerate(extras):
+        text.append("\n" if i == 0 else " · ")
+        text.append(label, style="dim")
+        text.append(value)
     if state.metadata.get("error"):
         text.append(f"\nerror: {state.metadata['error']}", style="red")
     if state.problem:
@@ -107,9 +121,9 @@ def info_text(state: ExperimentState, now: float) -> Text:
 class DetailScreen(Screen):
     DEFAULT_CSS = """
     DetailScreen #info { height: auto; max-height: 14; padding: 0 1; background: $boost; }
-    DetailScreen #metric-list { width: 28; height: 1fr; }
-    DetailScreen #chart { height: 1fr; min-height: 8; padding: 0 1; }
-    DetailScreen #metric-stats { height: auto; max-height: 12; }
+    DetailScreen #metric-list { width: 24; height: 1fr; }
+    DetailScreen #chart { height: 1fr; min-height: 7; padding: 0 1; }
+    DetailScreen #metric-stats { height: auto; max-height: 35%; }
     DetailScreen #detail-tabs { height: 1fr; }
     DetailScreen #detail-tabs > ContentSwitcher { height: 1fr; }
     DetailScreen TabPane { padding: 0; height: 1fr; }
@@ -118,11 +132,11 @@ class DetailScreen(Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("1", "tab('metrics')", "Metrics"),
-        Binding("2", "tab('hyperparameters')", "Hyperparameters"),
+        Binding("2", "tab('hyperparameters')", "Params"),
         Binding("3", "tab('artifacts')", "Artifacts"),
-        Binding("4", "tab('environment')", "Environment"),
-        Binding("v", "verify", "Verify checksums"),
-        Binding("o", "mirror_hint", "Open in…"),
+        Binding("4", "tab('environment')", "Env"),
+        Binding("v", "verify", "Verify"),
+        Binding("o", "mirror_hint", "Mirrors"),
     ]
 
     def __init__(self, key: str) -> None:
@@ -157,7 +171,7 @@ class DetailScreen(Screen):
                 yield DataTable(id="artifact-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Environment", id="environment"):
                 yield DataTable(id="env", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         state = self.state
@@ -234,7 +248,7 @@ class DetailScreen(Screen):
             if name in table.rows:
                 for label, cell in zip(("count", "last", "best", "best step", "min", "max",
                                         "trend"), row[1:], strict=True):
-                    table.update_cell(name, label, cell)
+                    table.update_cell(name, label, cell, update_width=True)
             else:
                 table.add_row(*row, key=name)
 

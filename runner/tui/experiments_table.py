@@ -22,7 +22,7 @@ class ExperimentsTable(Grid):
     """One row per visible experiment, keyed by folder name."""
 
     BINDINGS = [
-        Binding("enter", "select", "Details"),
+        Binding("enter", "select", "Open"),
         Binding("space", "toggle_mark", "Mark"),
         Binding("c", "app.compare", "Compare"),
         Binding("slash", "app.filter", "Filter"),
@@ -30,7 +30,7 @@ class ExperimentsTable(Grid):
         Binding("s", "sort_next", "Sort"),
         Binding("S", "sort_reverse", "Reverse", show=False),
         Binding("d", "app.delete", "Delete"),
-        Binding("o", "app.mirror_hint", "Open in…"),
+        Binding("o", "app.mirror_hint", "Mirrors"),
         Binding("escape", "app.clear", "Clear", show=False),
     ]
 

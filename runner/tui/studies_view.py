@@ -81,23 +81,28 @@ class StudiesView(Vertical):
         self._params: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Static("reading studies…", id="studies-status")
-        yield DataTable(id="study-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="study-head")
-        yield DataTable(id="trial-table", cursor_type="row", zebra_stripes=True)
+        # kept by reference: a worker's result may arrive while the app shuts down
+        self.status = Static("reading studies…", id="studies-status")
+        self.study_table = DataTable(id="study-table", cursor_type="row", zebra_stripes=True)
+        self.head = Static(id="study-head")
+        self.trial_table = DataTable(id="trial-table", cursor_type="row", zebra_stripes=True)
+        yield self.status
+        yield self.study_table
+        yield self.head
+        yield self.trial_table
 
     def on_mount(self) -> None:
-        studies = self.query_one("#study-table", DataTable)
+        studies = self.study_table
         for label in ("study", "storage", "direction", "metric", "trials", "states", "running",
                       "best"):
             studies.add_column(label, key=label)
 
     def focus_trials(self) -> None:
-        self.query_one("#trial-table", DataTable).focus()
+        self.trial_table.focus()
 
     @property
     def selected(self) -> StudySnapshot | None:
-        table = self.query_one("#study-table", DataTable)
+        table = self.study_table
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
@@ -106,10 +111,10 @@ class StudiesView(Vertical):
     def show(self, snapshots: list[StudySnapshot], where: str) -> None:
         """Take a fresh poll of the studies (called on the UI thread)."""
         self.snapshots = {s.key: s for s in snapshots}
-        status = self.query_one("#studies-status", Static)
+        status = self.status
         status.update(f"no HPO studies in {where} yet" if not snapshots else
                       f"{len(snapshots)} stud{'y' if len(snapshots) == 1 else 'ies'} in {where}")
-        table = self.query_one("#study-table", DataTable)
+        table = self.study_table
         for key in [k.value for k in list(table.rows) if k.value not in self.snapshots]:
             table.remove_row(key)
         columns = [c.key.value for c in table.ordered_columns]
@@ -117,7 +122,7 @@ class StudiesView(Vertical):
             cells = study_cells(snap)
             if snap.key in table.rows:
                 for col, cell in zip(columns, cells, strict=True):
-                    table.update_cell(snap.key, col, cell)
+                    table.update_cell(snap.key, col, cell, update_width=True)
             else:
                 table.add_row(*cells, key=snap.key)
         self.show_trials()
@@ -129,8 +134,8 @@ class StudiesView(Vertical):
 
     def show_trials(self) -> None:
         snap = self.selected
-        head = self.query_one("#study-head", Static)
-        table = self.query_one("#trial-table", DataTable)
+        head = self.head
+        table = self.trial_table
         if snap is None:
             head.update("")
             table.clear(columns=True)
@@ -170,7 +175,7 @@ class StudiesView(Vertical):
 
     @property
     def cursor_trial(self) -> int | None:
-        table = self.query_one("#trial-table", DataTable)
+        table = self.trial_table
         if not table.row_count:
             return None
         return int(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
