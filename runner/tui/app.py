@@ -224,11 +224,10 @@ class NeuralTUI(App):
 
     def _apply_filter(self) -> None:
         self._filter_timer = None
-        text = self.filter_box.value
-        if parse_filter(text) != self.model.filter:
-            self.model.set_filter(parse_filter(text))
-            self.table.rebuild()
-            self.refresh_summary()
+        flt = parse_filter(self.filter_box.value)
+        if flt != self.model.filter:
+            self.model.set_filter(flt, refilter=self.loaded)
+            self._refilled()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
@@ -246,15 +245,21 @@ class NeuralTUI(App):
             self.table.focus()
 
     def action_cycle_status(self) -> None:
-        self.model.cycle_status()
-        self.table.rebuild()
-        self.refresh_summary()
+        self.model.cycle_status(refilter=self.loaded)
+        self._refilled()
+
+    def _refilled(self) -> None:
+        if self.loaded:
+            self.table.rebuild()
+            self.refresh_summary()
 
     def action_clear(self) -> None:
         """Esc on the table: drop the marks, then the filters."""
         if self.model.marked:
+            marked = list(self.model.marked)
             self.model.marked.clear()
-            self.table.rebuild()
+            for key in marked:
+                self.table.redraw_row(key)
         elif self.model.filter or self.model.status_filter:
             box = self.filter_box
             box.value = ""
@@ -263,8 +268,9 @@ class NeuralTUI(App):
                 self._filter_timer.stop()
                 self._filter_timer = None
             self.model.status_filter = None
-            self.model.set_filter(parse_filter(""))
-            self.table.rebuild()
+            self.model.set_filter(parse_filter(""), refilter=self.loaded)
+            self._refilled()
+            return
         self.refresh_summary()
 
     def action_mirror_hint(self) -> None:

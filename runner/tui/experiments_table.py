@@ -46,6 +46,8 @@ class ExperimentsTable(Grid):
         now = time.time() if now is None else now
         keep = self.cursor_key
         self.columns_now = self.model.columns()
+        if self.model.sort_column not in {c.key for c in self.columns_now}:
+            self.model.sort_column, self.model.sort_reverse = "start", True  # its column left
         self.set_columns([(c.key, c.label) for c in self.columns_now])
         self.set_sort_marker(self.model.sort_column, self.model.sort_reverse)
         experiments = self.model.experiments

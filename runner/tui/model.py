@@ -219,14 +219,18 @@ class ExperimentsModel:
         for key in self.experiments:
             self._track(key)
 
-    def set_filter(self, flt: Filter) -> None:
+    def set_filter(self, flt: Filter, refilter: bool = True) -> None:
+        """`refilter=False` while the first load is still filling the experiments (in a
+        thread): they are then filtered as they arrive."""
         self.filter = flt
-        self.refilter()
+        if refilter:
+            self.refilter()
 
-    def cycle_status(self) -> str | None:
+    def cycle_status(self, refilter: bool = True) -> str | None:
         i = STATUS_CYCLE.index(self.status_filter) if self.status_filter in STATUS_CYCLE else 0
         self.status_filter = STATUS_CYCLE[(i + 1) % len(STATUS_CYCLE)]
-        self.refilter()
+        if refilter:
+            self.refilter()
         return self.status_filter
 
     # ----------------------------------------------------------------- columns

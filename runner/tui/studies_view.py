@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +11,8 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from runner.tui import format as fmt
+from runner.tui.cells import Cell
+from runner.tui.grid import Grid
 from runner.tui.model import header, short_labels
 from runner.tui.studies import STATES, StudySnapshot, TrialRow
 
@@ -21,9 +24,12 @@ STATE_STYLES = {
     "WAITING": "dim",
 }
 BEST_STYLE = "bold black on green"
+TRIAL_COLUMNS = (("best", "\n★"), ("number", "\n#"), ("state", "\nstate"), ("value", "\nvalue"),
+                 ("best_so_far", "best\nso far"), ("report", "last\nreport"),
+                 ("duration", "\nduration"))
 
 
-def trial_cells(row: TrialRow, params: list[str]) -> list[Text]:
+def trial_cells(row: TrialRow, params: list[str]) -> list[Cell]:
     """The cells of one trial row; the best trial's row is highlighted throughout."""
     best = row.is_best
     value = fmt.number(row.value) if row.values is None else \
@@ -40,7 +46,7 @@ def trial_cells(row: TrialRow, params: list[str]) -> list[Text]:
         (fmt.duration(row.duration_s), ""),
     ]
     cells.extend((fmt.value(row.params[p]) if p in row.params else "", "") for p in params)
-    return [Text(text, style=BEST_STYLE if best else style) for text, style in cells]
+    return [Cell(text, BEST_STYLE if best else style) for text, style in cells]
 
 
 def study_cells(snap: StudySnapshot) -> list[Text]:
@@ -77,7 +83,6 @@ class StudiesView(Vertical):
         super().__init__(**kwargs)
         self.snapshots: dict[str, StudySnapshot] = {}
         self._shown_study: str | None = None
-        self._trial_sig: tuple | None = None
         self._params: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -85,7 +90,7 @@ class StudiesView(Vertical):
         self.status = Static("reading studies…", id="studies-status")
         self.study_table = DataTable(id="study-table", cursor_type="row", zebra_stripes=True)
         self.head = Static(id="study-head")
-        self.trial_table = DataTable(id="trial-table", cursor_type="row", zebra_stripes=True)
+        self.trial_table = Grid(header_height=2, fixed_columns=2, id="trial-table")
         yield self.status
         yield self.study_table
         yield self.head
@@ -133,52 +138,39 @@ class StudiesView(Vertical):
             self.show_trials()
 
     def show_trials(self) -> None:
+        """The selected study's trials: rows updated in place, rebuilt on a new study."""
         snap = self.selected
-        head = self.head
         table = self.trial_table
         if snap is None:
-            head.update("")
-            table.clear(columns=True)
+            self.head.update("")
+            table.set_columns([])
             self._shown_study = None
             return
-        sig = (snap.key, tuple((t.number, t.state, t.value, t.last_report, t.is_best,
-                                int(t.duration_s or 0) if t.state == "RUNNING" else 0)
-                               for t in snap.trials))
-        if sig == self._trial_sig:
-            return
-        self._trial_sig = sig
         best = "" if snap.best_number is None else \
             f" · best {fmt.number(snap.best_value)} at trial {snap.best_number} ★"
-        head.update(Text.from_markup(
-            f"[bold]{snap.name}[/] · {'/'.join(snap.directions) or '?'} "
-            f"{snap.metric or ''} · {len(snap.trials)} trials{best}"))
+        self.head.update(Text.from_markup(
+            f"[bold]{escape(snap.name)}[/] · {'/'.join(snap.directions) or '?'} "
+            f"{escape(snap.metric or '')} · {len(snap.trials)} trials{best}"))
         params = list(dict.fromkeys(p for t in snap.trials for p in t.params))
-        keep_number = self.cursor_trial if self._shown_study == snap.key else None
         if params != self._params or self._shown_study != snap.key:
-            table.clear(columns=True)
             labels = short_labels(params)
-            for key, label in (("best", "\n★"), ("number", "\n#"), ("state", "\nstate"),
-                               ("value", "\nvalue"), ("best_so_far", "best\nso far"),
-                               ("report", "last\nreport"), ("duration", "\nduration")):
-                table.add_column(label, key=key)
-            for p in params:
-                table.add_column(header(labels[p]), key=f"p:{p}")
-            table.header_height = 2
+            table.set_columns([*TRIAL_COLUMNS, *((f"p:{p}", header(labels[p])) for p in params)])
             self._params = params
-        else:
-            table.clear()
-        self._shown_study = snap.key
+            self._shown_study = snap.key
+        numbers = {str(t.number) for t in snap.trials}
+        for key in [k for k in table.visible_keys() if k not in numbers]:
+            table.remove_row(key)
         for row in snap.trials:
-            table.add_row(*trial_cells(row, params), key=str(row.number))
-        if keep_number is not None and str(keep_number) in table.rows:
-            table.move_cursor(row=table.get_row_index(str(keep_number)), animate=False)
+            key, cells = str(row.number), trial_cells(row, params)
+            if key not in table.rows:
+                table.add_row(key, cells)
+            elif not all(a.same(b) for a, b in zip(cells, table.get_row(key), strict=True)):
+                table.update_row(key, cells)
 
     @property
     def cursor_trial(self) -> int | None:
-        table = self.trial_table
-        if not table.row_count:
-            return None
-        return int(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        key = self.trial_table.cursor_key
+        return int(key) if key is not None else None
 
     def action_open_trial(self) -> None:
         snap, number = self.selected, self.cursor_trial
@@ -188,7 +180,10 @@ class StudiesView(Vertical):
         if trial is not None:
             self.app.open_trial_experiment(snap, trial)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_grid_row_selected(self, event: Grid.RowSelected) -> None:
         event.stop()
-        if event.data_table.id == "trial-table":
-            self.action_open_trial()
+        self.action_open_trial()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()  # Enter on a study: go down to its trials
+        self.trial_table.focus()

@@ -189,6 +189,8 @@ async def test_compare_marked_experiments(store):
         assert app.screen.metric != "val_loss"
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
+        await pilot.press("escape")  # on the table: marks dropped
+        assert not app.model.marked and cell(app, key_of(a), "mark") == " "
 
 
 async def test_delete_asks_first(store):

@@ -12,6 +12,7 @@ from textual.widgets import DataTable
 from runner.hpo.storage import open_storage
 from runner.tui.app import NeuralTUI
 from runner.tui.detail import DetailScreen
+from runner.tui.grid import Grid
 from tests.tui.helpers import curve, loaded, make_experiment, wait_for
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -33,9 +34,8 @@ def fill(study: optuna.Study) -> None:
     study.tell(trial, 0.4)
 
 
-def trial_rows(table: DataTable) -> dict[str, list[str]]:
-    return {str(table.get_row_at(i)[1]): [str(c) for c in table.get_row_at(i)]
-            for i in range(table.row_count)}
+def trial_rows(grid: Grid) -> dict[str, list[str]]:
+    return {key: [cell.plain for cell in grid.get_row(key)] for key in grid.visible_keys()}
 
 
 async def test_journal_study_live(store):
@@ -49,7 +49,7 @@ async def test_journal_study_live(store):
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
         await pilot.press("2")
-        trials = app.query_one("#trial-table", DataTable)
+        trials = app.query_one("#trial-table", Grid)
         await wait_for(pilot, lambda: trials.row_count == 5, what="the trials")
         studies = app.query_one("#study-table", DataTable)
         assert studies.row_count == 1
@@ -65,7 +65,7 @@ async def test_journal_study_live(store):
         assert rows["1"][0] == "★" and all(rows[n][0] == "" for n in "0234")
         assert rows["2"][5] == "0.9 @1"  # where the pruned trial stopped
         assert "black on green" in str(trials.get_cell("1", "value").style)  # highlighted
-        assert "p:units" in [c.key.value for c in trials.ordered_columns]
+        assert "p:units" in trials.column_keys
 
         # trials keep coming while the app runs: a running one, then a new best
         running = study.ask({"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)})
@@ -102,7 +102,7 @@ async def test_sqlite_storage_and_a_broken_journal(store, tmp_path):
         best = {str(studies.get_row_at(i)[0]): str(studies.get_row_at(i)[7]) for i in range(2)}
         assert best == {"first": "0.3 (#1)", "second": "0.5 (#0)"}
         studies.move_cursor(row=[str(studies.get_row_at(i)[0]) for i in range(2)].index("second"))
-        trials = app.query_one("#trial-table", DataTable)
+        trials = app.query_one("#trial-table", Grid)
         await wait_for(pilot, lambda: trial_rows(trials).get("0", [""])[0] == "★",
                        what="the maximized study's best")
 
