@@ -244,10 +244,13 @@ class Parser:
             return
         opener = self.texts[open_at]
         if self.kinds[self.i] == "eof":
+            at = self.starts[open_at]
+            line = self.text.count("\n", 0, at) + 1
+            col = at - (self.text.rfind("\n", 0, at) + 1) + 1
             self._error(
                 "N105",
                 f"unexpected end of input: missing '{closer}' to close {what} "
-                f"('{opener}' at offset {self.starts[open_at]})",
+                f"('{opener}' at {line}:{col})",
                 self.starts[open_at],
                 self.ends[open_at],
                 related=(dg.Related("end of input", len(self.text), len(self.text)),),

@@ -334,7 +334,7 @@ class Inference:
             related = (Related(f"{layer.name} in macro '{layer.macro}'", s, e),)
             s, e = layer.use_start, layer.use_end
         for code, msg in warns:
-            key = (s, msg)
+            key = (s, code)  # one warning of a kind per layer, whatever the HPO values
             if key not in self.reported:
                 self.reported.add(key)
                 self.diags.append(dg.make(code, msg, s, e, related=related))

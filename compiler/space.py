@@ -130,6 +130,15 @@ class HPOParam:
             return self.option_text(value)
         return value
 
+    def option_display(self, i: int) -> str:
+        """An option as written in the DSL: 64, "relu", (3, 3), Dense(128); custom: its name."""
+        opt = self.options[i]
+        if self.kind == "custom":
+            return _show(self.labels[i])
+        if isinstance(opt, (bool, int, float, str)) or opt is None:
+            return _show(opt)
+        return self.option_text(i)
+
     def option_text(self, i: int) -> str:
         s, e = self.option_spans[i]
         return self.source[s:e] if self.source else str(self.options[i])
@@ -164,7 +173,7 @@ class HPOParam:
         """The values, shortened when many: `32, 64, 128` or `1, 2, 3, ..., 100 (100 values)`."""
         n = self.own_count()
         if self.kind in ("choice", "custom"):
-            shown = [_show(self.public_value(i)) for i in range(len(self.options))]
+            shown = [self.option_display(i) for i in range(len(self.options))]
         else:
             vals = self.values(limit=10**6)
             if vals is None:
