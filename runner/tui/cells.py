@@ -11,14 +11,16 @@ STATUS_STYLES = {
     "running": "bold cyan",
     "completed": "green",
     "failed": "bold red",
-    "interrupted": "yellow",
+    "interrupted": "dark_orange",
+    "pruned": "yellow",
     "corrupt": "bold white on red",
     "incomplete": "magenta",
     "unreadable": "bold white on red",
 }
 # Order of statuses when sorting by status: live first, problems last.
 STATUS_ORDER = {s: i for i, s in enumerate(
-    ("running", "failed", "interrupted", "completed", "incomplete", "corrupt", "unreadable"))}
+    ("running", "failed", "interrupted", "pruned", "completed", "incomplete", "corrupt",
+     "unreadable"))}
 
 
 class Cell(Text):

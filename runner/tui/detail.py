@@ -31,7 +31,7 @@ from runner.tui.charts import line_chart
 from runner.tui.experiment import ExperimentState
 from runner.tui.history import SeriesReader
 from runner.tui.mirrors import mirror_hints
-from runner.tui.model import PREFERRED_METRICS, elapsed
+from runner.tui.model import PREFERRED_METRICS, elapsed, seems_dead
 
 TABS = ("metrics", "hyperparameters", "artifacts", "environment")
 
@@ -101,6 +101,11 @@ def info_text(state: ExperimentState, now: float) -> Text:
         text.append("\n" if i == 0 else " · ")
         text.append(label, style="dim")
         text.append(value)
+    if seems_dead(state, now):
+        pid = state.metadata["environment"]["command"]["pid"]
+        text.append(f"\nprocess {pid} that ran it is gone and nothing was logged since "
+                    f"{_when(None, state.last_update or state.start_timestamp)}: it was probably "
+                    "killed (the status stays 'running')", style="yellow")
     if state.metadata.get("error"):
         text.append(f"\nerror: {state.metadata['error']}", style="red")
     if state.problem:

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from runner.tracking.summary import metric_mode
+from runner.tracking.tracker import ENDED, STATUSES
 from runner.tracking.values import RESERVED_METRIC_KEYS, TEXT_TO_FLOAT, from_json
 
-# Statuses the store writes, and the ones the TUI adds for folders it cannot read.
-ENDED = ("completed", "failed", "interrupted")
+__all__ = ["ENDED", "STATUSES", "PROBLEM_STATUSES", "ExperimentState", "MetricStats"]
+
+# The statuses the TUI adds (to the store's STATUSES) for folders it cannot read.
 PROBLEM_STATUSES = ("corrupt", "incomplete", "unreadable")
 
 

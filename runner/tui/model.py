@@ -8,6 +8,8 @@ hyperparameters whose values differ between the experiments shown.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -16,14 +18,14 @@ from dataclasses import dataclass
 from runner.tracking.summary import metric_mode
 from runner.tui import format as fmt
 from runner.tui.cells import STATUS_ORDER, STATUS_STYLES, Cell
-from runner.tui.experiment import ENDED, PROBLEM_STATUSES, ExperimentState
+from runner.tui.experiment import ENDED, PROBLEM_STATUSES, STATUSES, ExperimentState
 from runner.tui.filters import Filter, haystack, matches
 
 # Metrics shown first when present; others follow by how many experiments log them.
 PREFERRED_METRICS = ("val_loss", "val_accuracy", "loss", "accuracy", "val_acc", "acc")
 # Bookkeeping metrics: shown only when nothing else is logged.
 MINOR_METRIC_TOKENS = ("time", "lr", "learning_rate", "epoch", "throughput")
-STATUS_CYCLE = (None, "running", "completed", "failed", "interrupted", "problem")
+STATUS_CYCLE = (None, *STATUSES, "problem")
 MAX_METRICS = 3
 MAX_HPARAMS = 8
 
@@ -48,7 +50,34 @@ def _id(model: ExperimentsModel, s: ExperimentState, now: float) -> Cell:
 
 
 def _status(model: ExperimentsModel, s: ExperimentState, now: float) -> Cell:
+    if seems_dead(s, now):
+        return Cell("running?", "dim cyan", STATUS_ORDER.get(s.status, 99))
     return Cell(s.status, STATUS_STYLES.get(s.status, ""), STATUS_ORDER.get(s.status, 99))
+
+
+def seems_dead(s: ExperimentState, now: float) -> bool:
+    """A "running" experiment whose process (on this machine) is gone and which has logged
+    nothing for a while: killed without a chance to record it. (`neural track init` runs
+    outlive their creating process, hence the quiet period as well.)"""
+    if s.status != "running":
+        return False
+    last = s.last_update or s.start_timestamp
+    if last is None or now - last < STALE_AFTER_S:
+        return False
+    env = s.metadata.get("environment")
+    if not isinstance(env, dict):
+        return False
+    pid = (env.get("command") or {}).get("pid")
+    host = (env.get("platform") or {}).get("hostname")
+    if type(pid) is not int or pid <= 0 or host != _HOSTNAME:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
 
 
 def _start(model: ExperimentsModel, s: ExperimentState, now: float) -> Cell:
@@ -56,11 +85,13 @@ def _start(model: ExperimentsModel, s: ExperimentState, now: float) -> Cell:
 
 
 def elapsed(s: ExperimentState, now: float) -> float | None:
-    """Run time: recorded for ended runs, so far for running ones."""
+    """Run time: recorded for ended runs, so far for running ones (up to the last log for
+    one whose process is gone)."""
     if s.duration_s is not None or s.status in ENDED:
         return s.duration_s
     if s.status == "running" and s.start_timestamp is not None:
-        return max(0.0, now - s.start_timestamp)
+        end = s.last_update if seems_dead(s, now) and s.last_update else now
+        return max(0.0, end - s.start_timestamp)
     return None
 
 
@@ -91,7 +122,9 @@ FIXED_COLUMNS: tuple[tuple[str, str, CellFn], ...] = (
     ("steps", "steps", _steps),
 )
 FIXED_FNS = {key: fn for key, _, fn in FIXED_COLUMNS}
-TIME_COLUMNS = ("duration",)  # cells that change with the clock while a run is live
+TIME_COLUMNS = ("status", "duration")  # cells that change with the clock while a run is live
+STALE_AFTER_S = 120.0
+_HOSTNAME = socket.gethostname()
 
 
 class HyperparameterDiff:
@@ -318,7 +351,7 @@ class ExperimentsModel:
         counts = self.status_counts()
         total = len(self.experiments)
         parts = [f"{total} experiment{'s' if total != 1 else ''}"]
-        for status in ("running", "completed", "failed", "interrupted", *PROBLEM_STATUSES):
+        for status in (*STATUSES, *PROBLEM_STATUSES):
             if counts.get(status):
                 style = STATUS_STYLES.get(status, "")
                 parts.append(f"[{style}]{counts[status]} {status}[/]")

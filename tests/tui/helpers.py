@@ -11,13 +11,13 @@ from typing import Any
 def make_experiment(
     base: Path, name: str, metrics: Iterable[Mapping[str, float]] = (),
     hparams: Mapping[str, Any] | None = None, tags: Any = None, status: str | None = "completed",
-    artifact: Path | None = None, environment: bool = False,
+    artifact: Path | None = None, environment: bool = False, backend: str | None = None,
 ):
     """A real experiment; status None leaves it running (tracker closed, status untouched)."""
     from runner.tracking import ExperimentTracker
 
     tracker = ExperimentTracker(name, base_dir=base, auto_visualize=False,
-                                capture_environment=environment, tags=tags)
+                                capture_environment=environment, tags=tags, backend=backend)
     if hparams:
         tracker.log_hyperparameters(hparams)
     for record in metrics:

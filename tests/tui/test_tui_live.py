@@ -76,3 +76,33 @@ async def test_table_follows_another_process(store, tmp_path):
             if proc.poll() is None:
                 proc.stdin.close()
             assert proc.wait(timeout=30) == 0
+
+
+async def test_a_killed_run_is_flagged(store, tmp_path):
+    code = ("import os, sys\n"
+            "from runner.tracking import ExperimentTracker\n"
+            "t = ExperimentTracker('killed', base_dir=sys.argv[1], auto_visualize=False)\n"
+            "t.log_metrics({'loss': 1.0})\n"
+            "print(t.experiment_dir, flush=True)\n"
+            "os._exit(9)  # no finish, no atexit: like SIGKILL\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-c", code, str(store)], capture_output=True,
+                          text=True, env=env, cwd=tmp_path)
+    folder = done.stdout.strip()
+    assert done.returncode == 9 and folder
+    alive = make_experiment(store, "alive", curve(2), status=None, environment=True)
+    old = os.path.getmtime(os.path.join(folder, "metrics.jsonl")) - 600
+    for path in (folder, alive.experiment_dir):
+        os.utime(os.path.join(path, "metrics.jsonl"), (old, old))  # both quiet for 10 min
+    app = NeuralTUI(store, interval=0.1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        killed = os.path.basename(folder)
+        assert app.table.get_cell(killed, "status").plain == "running?"
+        # this test's process still runs "alive": quiet is not dead
+        assert app.table.get_cell(os.path.basename(alive.experiment_dir),
+                                  "status").plain == "running"
+        app.table.move_cursor(app.table.get_row_index(killed))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.query("#info"), what="detail")
+        assert "probably killed" in str(app.screen.query_one("#info").render())
