@@ -8,6 +8,7 @@ thread worker, only while their tab is shown, since a database may be slow to an
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,11 +58,16 @@ class NeuralTUI(App):
     def __init__(
         self, base_dir: str | Path, storage: str | None = None, interval: float = 1.0,
         metrics: Sequence[str] | None = None, max_bytes: int | None = DEFAULT_BUDGET,
+        studies_interval: float | None = None,
     ) -> None:
         super().__init__()
         self.base_dir = Path(base_dir)
         self.storage = storage
         self.interval = interval
+        # a database is asked for every trial of every study: not more than every 2 s
+        self.studies_interval = max(interval, 2.0) if studies_interval is None \
+            else studies_interval
+        self._studies_polled = 0.0
         self.max_bytes = max_bytes
         self.reader = StoreReader(self.base_dir)
         self.model = ExperimentsModel(self.reader.experiments, metrics=metrics)
@@ -141,10 +147,14 @@ class NeuralTUI(App):
     def _studies_shown(self) -> bool:
         return self.tabs.active == "studies"
 
-    def poll_studies(self) -> None:
-        if not self._studies_busy:
-            self._studies_busy = True
-            self._poll_studies()
+    def poll_studies(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._studies_busy or (not force and now - self._studies_polled
+                                  < self.studies_interval):
+            return
+        self._studies_busy = True
+        self._studies_polled = now
+        self._poll_studies()
 
     @work(thread=True, group="studies")
     def _poll_studies(self) -> None:
@@ -166,7 +176,7 @@ class NeuralTUI(App):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "studies":
-            self.poll_studies()
+            self.poll_studies(force=True)
             self.studies_view.focus_trials()
         elif event.pane.id == "experiments":
             self.table.focus()

@@ -112,17 +112,19 @@ class ExperimentState:
         self.bad_lines = 0
 
     def apply_summary(self, summary: Any) -> bool:
-        """Statistics from summary.json; False if it does not have the expected shape."""
-        if not isinstance(summary, dict) or not isinstance(summary.get("metrics"), dict):
+        """Statistics from summary.json; False if it does not have the expected shape (the
+        caller then reads the log instead)."""
+        if not isinstance(summary, dict) or not isinstance(summary.get("metrics"), dict) \
+                or _int(summary.get("metric_records")) is None:
             return False
         stats: dict[str, MetricStats] = {}
         last_step = None
         for name, s in summary["metrics"].items():
-            if not isinstance(s, dict):
+            if not isinstance(s, dict) or _int(s.get("count")) is None:
                 return False
             mode = s.get("mode") if s.get("mode") in ("min", "max") else metric_mode(name)
             item = MetricStats(
-                mode=mode, count=int(s.get("count") or 0), last=_number(s.get("last")),
+                mode=mode, count=s["count"], last=_number(s.get("last")),
                 last_step=_int(s.get("last_step")), best=_number(s.get(mode)),
                 best_step=_int(s.get(f"{mode}_step")),
             )
@@ -130,7 +132,7 @@ class ExperimentState:
             if item.last_step is not None and (last_step is None or item.last_step > last_step):
                 last_step = item.last_step
         self.metrics = stats
-        self.records = int(summary.get("metric_records") or 0)
+        self.records = summary["metric_records"]
         self.last_step = last_step
         return True
 

@@ -26,10 +26,13 @@ from textual.strip import Strip
 from runner.tui.cells import Cell
 
 MAX_WIDTH = 40
+# A cell is one line: newlines, tabs and other control characters become spaces.
+_CONTROLS = {c: " " for c in (*range(0, 32), 127)}
 
 
 def _fit(text: str, width: int) -> str:
     """`text` cut (with an ellipsis) or padded to exactly `width` cells."""
+    text = text.translate(_CONTROLS)
     length = cell_len(text)
     if length <= width:
         return text + " " * (width - length)

@@ -45,7 +45,7 @@ async def test_journal_study_live(store):
     fill(study)
     tracked = make_experiment(store, "Demo", curve(3), tags={"study": "demo", "trial": "1"})
 
-    app = NeuralTUI(store, interval=0.1)
+    app = NeuralTUI(store, interval=0.1, studies_interval=0.1)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
         await pilot.press("2")
@@ -93,7 +93,7 @@ async def test_sqlite_storage_and_a_broken_journal(store, tmp_path):
     url = f"sqlite:///{tmp_path / 'studies.db'}"
     for name, direction in (("first", "minimize"), ("second", "maximize")):
         fill(optuna.create_study(study_name=name, storage=url, direction=direction))
-    app = NeuralTUI(store, storage=url, interval=0.1)
+    app = NeuralTUI(store, storage=url, interval=0.1, studies_interval=0.1)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
         await pilot.press("2")
@@ -109,7 +109,7 @@ async def test_sqlite_storage_and_a_broken_journal(store, tmp_path):
     hpo = store / "hpo" / "bad"
     hpo.mkdir(parents=True)
     (hpo / "journal.log").write_text("this is not\na journal\n")
-    app = NeuralTUI(store, interval=0.1)
+    app = NeuralTUI(store, interval=0.1, studies_interval=0.1)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
         await pilot.press("2")
