@@ -34,7 +34,7 @@ from runner.tui.tail import JsonlTail
 EXPERIMENT_FOLDER = re.compile(r"^.+_[0-9a-f]{8}$")
 GRACE_S = 3.0  # how long a new folder may lack metadata.json before it is "incomplete"
 RACY_NS = 2_000_000_000  # mtimes this recent may hide a second change in the same tick
-DEFAULT_BUDGET = 4 << 20  # bytes of metric logs parsed per tick at most
+DEFAULT_BUDGET = 1 << 20  # bytes of metric logs parsed per tick at most (~20 ms)
 
 
 @dataclass
