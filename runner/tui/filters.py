@@ -1,8 +1,8 @@
 """The experiments filter: `status:running tag:study=x -failed resnet`.
 
 Terms are ANDed. `status:a,b` (or `s:`) keeps those statuses, `tag:key` / `tag:key=value`
-(or `t:`) needs that tag, any other word must occur in the name, id, folder, tags, notes or
-status (case-insensitive). A leading `-` negates a term.
+(or `t:`) needs that tag, any other word must occur in the name, id, folder, tags, notes,
+status or hyperparameters as `key=value` (case-insensitive). A leading `-` negates a term.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from runner.tui import format as fmt
 from runner.tui.experiment import ExperimentState
 
 FIELD_ALIASES = {"status": "status", "s": "status", "tag": "tag", "t": "tag"}
@@ -51,8 +52,9 @@ def parse_filter(text: str) -> Filter:
 
 def haystack(state: ExperimentState) -> str:
     tags = " ".join(f"{k}={v}" if v else k for k, v in state.tags.items())
+    params = " ".join(f"{k}={fmt.value(v, limit=80)}" for k, v in state.hyperparameters.items())
     return " ".join((state.name, state.experiment_id, state.key, tags, state.notes,
-                     state.status)).lower()
+                     state.status, params)).lower()
 
 
 def _term_matches(term: Term, state: ExperimentState, text: str) -> bool:

@@ -26,8 +26,9 @@ def state(key: str, status: str = "completed", tags=None, hp=None, notes: str = 
 
 
 def test_filter_terms():
-    a = state("resnet_00000001", "running", tags={"study": "s1", "baseline": ""}, notes="wide")
-    b = state("mlp_00000002", "failed", tags={"study": "s2"})
+    a = state("resnet_00000001", "running", tags={"study": "s1", "baseline": ""}, notes="wide",
+              hp={"layers[1].Dense.activation": "relu", "lr": 0.1})
+    b = state("mlp_00000002", "failed", tags={"study": "s2"}, hp={"optimizer": {"lr": 0.01}})
     cases = {
         "": (True, True),
         "resnet": (True, False),
@@ -39,6 +40,11 @@ def test_filter_terms():
         "-status:failed wide": (True, False),
         "00000002": (False, True),
         '"study=s1"': (True, False),
+        "relu": (True, False),  # hyperparameter values
+        "activation=relu": (True, False),
+        "lr=0.01": (False, True),  # nested: optimizer.lr=0.01
+        "lr=0.1": (True, False),
+        "lr=0": (True, True),  # substrings match
     }
     for text, expected in cases.items():
         flt = parse_filter(text)
