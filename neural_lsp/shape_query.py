@@ -29,6 +29,14 @@ def network_shape(snap: Snapshot, offset: int) -> dict[str, Any] | None:
         "layer_output": None,
     }
     chain = locate.stmt_chain(net.node, offset)
+    if not chain:
+        # The cursor in a layer line's indentation (or after its end) still means that layer.
+        text = a.text
+        start = text.rfind("\n", 0, offset) + 1
+        end = text.find("\n", offset)
+        line = text[start:len(text) if end < 0 else end]
+        if line.strip():
+            chain = locate.stmt_chain(net.node, start + len(line) - len(line.lstrip()))
     st = locate.stmt_ir(net, chain[0]) if chain else None
     found = locate.stmt_shapes(snap, net, st.index) if st is not None else []
     if found:

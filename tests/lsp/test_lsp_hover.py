@@ -168,6 +168,9 @@ async def test_network_shape_request(client):
                                                          "character": pos(text, "Flatten").character + 1}}))
     assert r == {"network": "MNISTClassifier", "input": "(28, 28, 1)", "output": "(10,)",
                  "layer": "Flatten", "layer_output": "(1600,)"}
+    indent = plain(await client.protocol.send_request_async(
+        "neural/networkShape", {"uri": uri, "position": {"line": pos(text, "Flatten").line, "character": 0}}))
+    assert indent["layer"] == "Flatten", "the cursor in a layer line's indentation means that layer"
     on_name = plain(await client.protocol.send_request_async(
         "neural/networkShape", {"uri": uri, "position": {"line": 1, "character": 10}}))
     assert on_name["network"] == "MNISTClassifier" and on_name["layer"] is None

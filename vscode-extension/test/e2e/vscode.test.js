@@ -199,6 +199,20 @@ test("VS Code (code-server) with the .vsix: squiggle, inlay hint, Compile to PyT
       );
     });
 
+    await step("fixing the error in the editor clears the squiggle (the server re-checks unsaved text)", async () => {
+      const line = source.split("\n").findIndex((l) => l.includes("Dropout(1.5)")) + 1;
+      await page.keyboard.press("Control+G");
+      await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: STEP_MS });
+      await page.keyboard.type(String(line));
+      await page.keyboard.press("Enter");
+      await page.keyboard.press("End");
+      await page.keyboard.press("Shift+Home");  // selects the line's text, not its indentation
+      await page.keyboard.type("Dropout(0.5)");
+      await page.waitForFunction(() => document.querySelectorAll(".squiggly-error").length === 0, null,
+                                 { timeout: STEP_MS });
+      await shot("fixed");
+    });
+
     await step('"Neural: Compile to PyTorch" from the command palette opens the generated file', async () => {
       const before = new Set(fs.readdirSync(ws));
       await page.keyboard.press("Control+Shift+P");
