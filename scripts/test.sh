@@ -8,7 +8,8 @@ echo "== browser for the web UI tests"
 bash scripts/browser-deps.sh
 echo "== ruff"
 .venv/bin/ruff check .
-echo "== vscode-extension: npm ci && npm test"
-(cd vscode-extension && npm ci --no-audit --no-fund --loglevel=error && npm test)
+echo "== vscode-extension: npm ci && npm test, the wire protocol against the real server, VS Code end to end"
+(cd vscode-extension && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run test:wire \
+   && npm run test:e2e)
 echo "== pytest"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
