@@ -18,6 +18,7 @@ from runner.tracking.summary import metric_mode
 from runner.tui import format as fmt
 from runner.tui.cells import STATUS_STYLES
 from runner.tui.charts import line_chart
+from runner.tui.detail import default_metrics
 from runner.tui.experiment import ExperimentState, token
 from runner.tui.history import SeriesReader
 from runner.tui.model import elapsed
@@ -129,8 +130,6 @@ class CompareScreen(Screen):
             changed = reader.poll() or changed
         if self.metric is None:
             names = [n for s in states for n in s.metrics]
-            from runner.tui.detail import default_metrics
-
             chosen = default_metrics(list(dict.fromkeys(names)))
             self.metric = chosen[0] if chosen else None
         signature = (tuple((s.key, s.version) for s in states), self.only_diff,

@@ -152,6 +152,7 @@ class DetailScreen(Screen):
         self._seen_version = -1
         self._artifacts_sig: tuple | None = None
         self._verified: dict[tuple[str, int], bool] = {}
+        self._verified_changed = False
         self._selected: list[str] | None = None
         self._chart_size: tuple[int, int] = (0, 0)
         self._series_dirty = True
@@ -321,8 +322,6 @@ class DetailScreen(Screen):
                           version.checksum[:16] + "…", logged, mark)
         if not entries:
             table.add_row(Text("none logged", style="dim"), "", "", "", "", "", "")
-
-    _verified_changed = False
 
     def action_verify(self) -> None:
         state = self.state
