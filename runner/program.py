@@ -98,8 +98,11 @@ def generate(program: Program, backend: str) -> str:
     b = BACKEND_ALIASES.get(backend.lower())
     if b is None:
         raise ProgramError(f"unknown backend {backend!r}: use pytorch or tensorflow")
+    # A program with no HPO left (a trial's) is generated from the analysis already made.
+    concrete = not (program.network.space and len(program.network.space))
+    source = program.analysis if concrete else program.text
     try:
-        return generate_code(program.text, b, program.network.name, program.values)
+        return generate_code(source, b, program.network.name, None if concrete else program.values)
     except CodegenError as err:
         a = err.analysis
         detail = format_diagnostics(program.path, a) if a and err.diagnostics and a.text == program.text else ""
