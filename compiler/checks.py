@@ -40,6 +40,17 @@ HPO_KINDS = ("choice", "range", "log_range", "custom")
 LR_NAMES = {"learning_rate", "initial_learning_rate", "lr"}
 
 
+def macro_for(name: str, macros) -> str | None:
+    """The macro a call named `name` uses: its exact name, or, when no built-in layer has the
+    name, a macro spelled in another case (names match case-insensitively, as layers do)."""
+    if name in macros:
+        return name
+    if L.lookup(name) is None:
+        low = name.lower()
+        return next((m for m in macros if m.lower() == low), None)
+    return None
+
+
 def did_you_mean(word: str, candidates, n: int = 1) -> str | None:
     low = {c.lower(): c for c in candidates}
     hit = difflib.get_close_matches(word.lower(), list(low), n=n, cutoff=0.6)
@@ -310,9 +321,8 @@ class Checker:
 
     def build_layer(self, call: Call, path: str, macro: str | None) -> list[LayerIR] | None:
         name = call.name
-        if name in self.macros or (not L.lookup(name) and name.lower() in
-                                   {m.lower() for m in self.macros}):
-            real = name if name in self.macros else next(m for m in self.macros if m.lower() == name.lower())
+        real = macro_for(name, self.macros)
+        if real is not None:
             if call.args:
                 self.error("N605", f"macro '{real}' takes no arguments", call.args_start, call.args_end)
             if call.block is not None:
@@ -943,7 +953,7 @@ class Checker:
                            related=(Related("first given here", first[key].key_start, first[key].key_end),))
                 continue
             first[key] = e
-            if isinstance(e.value, HPO) and key in ("search_method", "device", "parallel", "trials"):
+            if isinstance(e.value, HPO) and key in V.NOT_SEARCHABLE:
                 self.error("N410", f"HPO cannot choose '{key}'", e.value.start, e.value.end)
                 continue
             value = self.eval_value(e.value, f"{section}.{key}")

@@ -126,6 +126,9 @@ TRAIN_KEYS: dict[str, Param] = {p.name: p for p in (
     P("parallel", "int", 1, min=1, doc="HPO worker processes"),
     P("population", "int", 4, min=2, doc="population size for pbt"),
 )}
+# Settings HPO cannot choose (N410): they say how the search itself runs.
+NOT_SEARCHABLE = frozenset({"search_method", "device", "parallel", "trials"})
+
 TRAIN_ALIASES = {"n_trials": "trials", "val_split": "validation_split", "lr": None}
 
 EXECUTE_KEYS: dict[str, Param] = {

@@ -20,7 +20,7 @@ from neural_lsp.documents import Snapshot
 K = types.CompletionItemKind
 HPO_KINDS = ("choice", "range", "log_range", "custom")
 # train settings HPO may not choose (checks.check_entries reports N410 for these)
-NO_HPO_KEYS = {"search_method", "device", "parallel", "trials"}
+NO_HPO_KEYS = vocab.NOT_SEARCHABLE
 
 HPO_SNIPPETS = [
     ("HPO(choice(...))", "HPO(choice(${1:32}, ${2:64}))", "one of the listed values"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.layers import lookup
+from compiler.checks import macro_for
 from compiler.syntax import (
     HPO,
     Branch,
@@ -90,15 +90,9 @@ def macro_names(tree: File) -> dict[str, str]:
 
 
 def macro_of(name: str, macros: dict[str, str]) -> str | None:
-    """The macro a call named `name` expands, or None for a layer."""
-    if name in macros:
-        return macros[name]
-    if lookup(name) is None:
-        low = name.lower()
-        for m in macros:
-            if m.lower() == low:
-                return macros[m]
-    return None
+    """The macro a call named `name` expands, or None for a layer (the compiler's rule)."""
+    real = macro_for(name, macros)
+    return None if real is None else macros[real]
 
 
 def macro_uses(tree: File) -> Iterator[tuple[Call, str]]:
