@@ -166,7 +166,9 @@ class StoreReader:
             return self._set_problem(key, watch, "unreadable", f"cannot stat folder: {exc}")
         changed = False
         state = self.experiments.get(key)
-        if (state is None or dir_st.st_mtime_ns != watch.dir_mtime
+        # A damaged row is re-checked every tick: a file repaired in place (an editor's save)
+        # changes no folder mtime. Healthy rows rely on the folder, which atomic writes touch.
+        if (state is None or state.problem is not None or dir_st.st_mtime_ns != watch.dir_mtime
                 or now_ns - dir_st.st_mtime_ns < RACY_NS):
             watch.dir_mtime = dir_st.st_mtime_ns
             changed = self._read_documents(key, watch, now)

@@ -231,3 +231,28 @@ def test_budget_leaves_a_backlog_for_the_next_tick(store):
     while reader.poll(max_bytes=20_000).backlog:
         pass
     assert state.records == 2000 and state.metrics["loss"].best == pytest.approx(1 / 2000)
+
+
+def test_a_damaged_experiment_repaired_in_place_long_after_is_seen(tmp_path):
+    """The folder's mtime does not move when a file is rewritten in place."""
+    import json
+    import os
+
+    from runner.tui.reader import StoreReader
+
+    exp = tmp_path / "broken_0000000a"
+    exp.mkdir()
+    meta = exp / "metadata.json"
+    meta.write_text('{"experiment_id": "0000000a", ')
+    old = 1_000_000_000  # long ago: outside any "just created" window
+    for p in (meta, exp):
+        os.utime(p, (old, old))
+    reader = StoreReader(tmp_path)
+    reader.poll()
+    assert reader.experiments[exp.name].problem is not None
+    meta.write_text(json.dumps({"experiment_id": "0000000a", "experiment_name": "mended",
+                                "status": "completed"}))
+    os.utime(exp, (old, old))  # in-place write: the folder's mtime stays where it was
+    reader.poll()
+    state = reader.experiments[exp.name]
+    assert state.problem is None and state.status == "completed"
