@@ -178,7 +178,6 @@ class Search:
         if self.config.parallel > 1:
             self._run_parallel(study, target, reporter)
         else:
-            self.data()
             study.optimize(self.objective, n_trials=n_trials, timeout=self.config.timeout,
                            callbacks=callbacks, catch=(ProgramError,), gc_after_trial=False)
         study = self.study()

@@ -23,7 +23,7 @@ def describe(storage: str | None, base_dir: str | Path, study_name: str) -> str:
 def open_storage(storage: str | None, base_dir: str | Path, study_name: str) -> Any:
     import optuna
     from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+    from optuna.storages.journal import JournalFileBackend
 
     if storage and "://" in storage:
         storage = _driver(storage)
@@ -32,7 +32,7 @@ def open_storage(storage: str | None, base_dir: str | Path, study_name: str) -> 
         return optuna.storages.RDBStorage(storage, heartbeat_interval=60, grace_period=120)
     path = Path(storage) if storage else study_dir(base_dir, study_name) / "journal.log"
     path.parent.mkdir(parents=True, exist_ok=True)
-    return JournalStorage(JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path))))
+    return JournalStorage(JournalFileBackend(str(path)))  # Optuna's default (symlink) lock
 
 
 def _driver(url: str) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.hpo.dims import SearchDim, active_dims
+from runner.hpo.dims import SearchDim
 
 
 class BaseStrategy:
@@ -39,21 +39,34 @@ class BaseStrategy:
 
     def suggest_parameters(self, trial: Any, search_space: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """Values for one trial. The default asks the trial for each dimension in turn."""
-        dims: list[SearchDim] = trial.user_attrs.get("_dims") or getattr(trial, "_neural_dims", [])
-        by = {d.name: d for d in dims}
+        by = getattr(trial, "_neural_dims", {})
         return {name: by[name].suggest(trial, self.grid) for name in search_space if name in by}
 
     def draw(self, trial: Any, dims: list[SearchDim]) -> dict[str, Any]:
         """Walk the space in order so that nested choices see their parent's value."""
-        trial._neural_dims = dims
+        by = {d.name: d for d in dims}
+        trial._neural_dims = by  # for suggest_parameters (trial.user_attrs would hit the storage)
         values: dict[str, Any] = {}
         for d in dims:
-            if d not in active_dims(dims, values):
+            if d.parent is not None and not _active(d, by, values):
                 continue
             got = self.suggest_parameters(trial, {d.name: d.seed_form()})
             if d.name in got:
                 values[d.name] = got[d.name]
         return values
+
+
+def _active(d: SearchDim, by: dict[str, SearchDim], values: dict[str, Any]) -> bool:
+    """A nested dimension counts only when the options above it are the chosen ones."""
+    while d.parent is not None:
+        parent = by.get(d.parent)
+        if parent is None:
+            return True
+        chosen = values.get(parent.name, parent.default())
+        if parent.choices.index(chosen) != d.parent_option:
+            return False
+        d = parent
+    return True
 
 
 class RandomStrategy(BaseStrategy):
