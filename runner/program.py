@@ -59,9 +59,11 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def format_diagnostics(path: Path | str, a: Analysis, only_errors: bool = True) -> str:
+def format_diagnostics(path: Path | str, a: Analysis, only_errors: bool = True,
+                       diagnostics: list | None = None) -> str:
+    """Compiler-style lines (file:line:col: severity code: message)."""
     lines = []
-    for d in a.diagnostics:
+    for d in a.diagnostics if diagnostics is None else diagnostics:
         if only_errors and not d.is_error:
             continue
         pos = a.index.position(d.start)
@@ -105,11 +107,12 @@ def generate(program: Program, backend: str) -> str:
         return generate_code(source, b, program.network.name, None if concrete else program.values)
     except CodegenError as err:
         a = err.analysis
-        detail = format_diagnostics(program.path, a) if a and err.diagnostics and a.text == program.text else ""
-        if err.diagnostics and not detail and a is not None:
-            detail = "\n".join(f"{program.path}: {d.code}: {d.message}" for d in err.diagnostics)
-        raise ProgramError(f"cannot generate {b} code for {program.path}: {err}"
-                           + (f"\n{detail}" if detail else "")) from None
+        if a is not None and err.diagnostics:
+            # Positions are in the text that was generated (the program with HPO values in it).
+            where = program.path if a.text == program.text else f"{program.path} (with these HPO values)"
+            raise ProgramError(f"cannot generate {b} code:\n"
+                               + format_diagnostics(where, a, diagnostics=err.diagnostics)) from None
+        raise ProgramError(f"cannot generate {b} code for {program.path}: {err}") from None
 
 
 def import_module(path: Path, name: str = "neural_generated") -> types.ModuleType:
