@@ -23,25 +23,8 @@ from pathlib import Path
 
 from lsprotocol import types
 
-# Like benchmarks/compile_bench.py's program, but without its Dense on feature maps: that
-# one carries a warning on every fourth layer, which no real program has.
-BLOCK = [
-    'Conv2D(filters=HPO(choice(8, 16)), kernel_size=(3, 3), padding="same", activation="relu")',
-    "BatchNormalization()",
-    "Dropout(HPO(range(0.1, 0.3, step=0.1)))  # searched",
-    'Conv2D(16, (3, 3), padding="same", activation="relu")',
-]
-
-
-def program(n_layers: int) -> str:
-    body = "\n".join(f"    {BLOCK[i % len(BLOCK)]}" for i in range(n_layers - 3))
-    return (
-        "network Bench {\n  input: (16, 16, 3)\n  layers:\n" + body +
-        "\n    Flatten()\n    Dense(HPO(choice(64, 128)))\n    Output(10, \"softmax\")\n"
-        '  loss: "sparse_categorical_crossentropy"\n'
-        "  optimizer: Adam(learning_rate=HPO(log_range(1e-4, 1e-2)))\n"
-        "  train { epochs: 5 batch_size: HPO(choice(32, 64)) }\n}\n"
-    )
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compile_bench import program  # noqa: E402  (the same program the compile figures use)
 
 
 # ---------------------------------------------------------------------- the floor

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner.tracking.integrations import flatten
 from runner.tracking.summary import metric_mode
 from runner.tracking.tracker import ENDED, STATUSES
 from runner.tracking.values import RESERVED_METRIC_KEYS, TEXT_TO_FLOAT, from_json
@@ -169,18 +170,6 @@ class ExperimentState:
                         stats.best_step = step
         self.records += len(records)
         self.last_step = last_step
-
-
-def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested hyperparameter dicts as dotted keys, so every value is one table cell."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(flatten(value, name + "."))
-        else:
-            out[name] = value
-    return out
 
 
 def token(value: Any) -> str:
