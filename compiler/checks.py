@@ -14,6 +14,7 @@ from compiler import diagnostics as dg
 from compiler import layers as L
 from compiler import vocab as V
 from compiler.diagnostics import Diagnostic, Fix, Related
+from compiler.display import show
 from compiler.layers import Param
 from compiler.model import CallValue, HPORef, LayerIR, NetworkIR, OptimizerIR, StmtIR, Symbol
 from compiler.parser import Parser
@@ -84,13 +85,8 @@ def _type_name(v: Any) -> str:
 
 
 def _show(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str) and not isinstance(v, Symbol):
-        return f'"{v}"'
-    if v is None:
-        return "none"
-    return str(v)
+    """As written; a bare name (`loss: mse`) stays bare."""
+    return str(v) if isinstance(v, Symbol) else show(v)
 
 
 class Checker:

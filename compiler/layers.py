@@ -15,6 +15,7 @@ from typing import Any
 
 from compiler import dims as D
 from compiler.dims import Dim, Shape, ShapeError, Span
+from compiler.display import show
 
 REQUIRED = object()  # sentinel default: the argument must be given
 
@@ -82,18 +83,8 @@ class LayerSpec:
             if p.required:
                 parts.append(p.name)
             else:
-                parts.append(f"{p.name}={_show_default(p.default)}")
+                parts.append(f"{p.name}={show(p.default)}")
         return f"{self.name}({', '.join(parts)})"
-
-
-def _show_default(v: Any) -> str:
-    if isinstance(v, str):
-        return f'"{v}"'
-    if v is None:
-        return "none"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -17,6 +17,7 @@ from compiler import diagnostics as dg
 from compiler import dims as D
 from compiler.diagnostics import Diagnostic, Related
 from compiler.dims import Dim, Shape, ShapeError, Span
+from compiler.display import show
 from compiler.model import HPORef, LayerIR, NetworkIR
 from compiler.space import HPOParam
 
@@ -76,26 +77,14 @@ class NetworkShapes:
         return self.layers[-1].outputs
 
 
-def _show(v: Any) -> str:
-    if isinstance(v, str):
-        return f'"{v}"'
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return "none" if v is None else str(v)
-
-
 def describe_witness(w: Witness, params: dict[str, HPOParam]) -> str:
     parts = []
     for name, v in witness_items(w):
         p = params.get(name)
-        shown = p.public_value(v) if p is not None else v
-        if p is not None and p.kind in ("choice", "custom") and not isinstance(shown, str):
-            parts.append(f"{name}={_show(shown)}")
-        elif isinstance(shown, str) and p is not None and p.kind == "choice" and \
-                not isinstance(p.options[v], str):
-            parts.append(f"{name}={shown}")
+        if p is not None and p.kind in ("choice", "custom") and isinstance(v, int):
+            parts.append(f"{name}={p.option_display(v)}")  # (3, 3), "relu", Dense(64)
         else:
-            parts.append(f"{name}={_show(shown)}")
+            parts.append(f"{name}={show(v)}")
     return " and ".join(parts)
 
 

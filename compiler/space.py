@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.display import show
 from compiler.syntax import HPO
 
 ENUM_LIMIT = 64  # a discrete parameter with more values than this counts as "wide"
@@ -134,9 +135,9 @@ class HPOParam:
         """An option as written in the DSL: 64, "relu", (3, 3), Dense(128); custom: its name."""
         opt = self.options[i]
         if self.kind == "custom":
-            return _show(self.labels[i])
+            return show(self.labels[i])
         if isinstance(opt, (bool, int, float, str)) or opt is None:
-            return _show(opt)
+            return show(opt)
         return self.option_text(i)
 
     def option_text(self, i: int) -> str:
@@ -153,10 +154,10 @@ class HPOParam:
             if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(self.options) \
                     and not any(isinstance(o, (int, float)) and not isinstance(o, bool) for o in self.options):
                 return value
-            shown = ", ".join(_show(self.public_value(i)) for i in range(len(self.options)))
-            raise ValueError(f"{self.name} must be one of {shown}; got {_show(value)}")
+            shown = ", ".join(show(self.public_value(i)) for i in range(len(self.options)))
+            raise ValueError(f"{self.name} must be one of {shown}; got {show(value)}")
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise ValueError(f"{self.name} takes a number; got {_show(value)}")
+            raise ValueError(f"{self.name} takes a number; got {show(value)}")
         if value < self.low - 1e-12 or value > self.high + 1e-12:
             raise ValueError(f"{self.name} must be within [{self.low}, {self.high}]; got {value}")
         if self.is_int:
@@ -177,8 +178,8 @@ class HPOParam:
         else:
             vals = self.values(limit=10**6)
             if vals is None:
-                return f"continuous in [{_show(self.low)}, {_show(self.high)}]"
-            shown = [_show(v) for v in vals]
+                return f"continuous in [{show(self.low)}, {show(self.high)}]"
+            shown = [show(v) for v in vals]
         if len(shown) > limit:
             head = ", ".join(shown[: limit - 2])
             return f"{head}, ..., {shown[-1]} ({n} values)"
@@ -194,9 +195,9 @@ class HPOParam:
             return f"custom: {', '.join(self.labels)} ({size})"
         typ = "int" if self.is_int else "float"
         if self.kind == "log_range":
-            return f"log-uniform {typ} in [{_show(self.low)}, {_show(self.high)}] ({size})"
-        step = f", step {_show(self.step)}" if self.step is not None else ""
-        return f"{typ} range [{_show(self.low)}, {_show(self.high)}]{step} ({size})"
+            return f"log-uniform {typ} in [{show(self.low)}, {show(self.high)}] ({size})"
+        step = f", step {show(self.step)}" if self.step is not None else ""
+        return f"{typ} range [{show(self.low)}, {show(self.high)}]{step} ({size})"
 
 
 def _round(x: float) -> float:
@@ -209,16 +210,6 @@ def _norm(v: Any) -> Any:
     if isinstance(v, list):
         return tuple(v)
     return v
-
-
-def _show(v: Any) -> str:
-    if isinstance(v, str):
-        return f'"{v}"'
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if v is None:
-        return "none"
-    return str(v)
 
 
 @dataclass(slots=True, eq=False)
