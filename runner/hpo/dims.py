@@ -266,24 +266,23 @@ def _spec_dim(name: str, spec: Any) -> SearchDim:
 # ------------------------------------------------------------------ values -> program
 
 
+def is_active(d: SearchDim, by: dict[str, SearchDim], values: dict[str, Any]) -> bool:
+    """A nested dimension counts only when the options above it are the chosen ones."""
+    while d.parent is not None:
+        parent = by.get(d.parent)
+        if parent is None:
+            return True
+        chosen = values.get(parent.name, parent.default())
+        if parent.choices.index(chosen) != d.parent_option:
+            return False
+        d = parent
+    return True
+
+
 def active_dims(dims: list[SearchDim], values: dict[str, Any]) -> list[SearchDim]:
-    """Dimensions that matter under `values` (a nested one only when its option is chosen)."""
+    """Dimensions that matter under `values`."""
     by = {d.name: d for d in dims}
-    out = []
-    for d in dims:
-        ok, cur = True, d
-        while cur.parent is not None:
-            parent = by.get(cur.parent)
-            if parent is None:
-                break
-            chosen = values.get(parent.name, parent.default())
-            if parent.choices.index(chosen) != cur.parent_option:
-                ok = False
-                break
-            cur = parent
-        if ok:
-            out.append(d)
-    return out
+    return [d for d in dims if is_active(d, by, values)]
 
 
 def render_values(text: str, net: NetworkIR, dims: list[SearchDim], values: dict[str, Any]) -> str:

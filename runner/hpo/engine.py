@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.analysis import analyze
 from runner.hpo.dims import SearchDim, build_dims, render_values
 from runner.hpo.pruning import PruningCallback, make_pruner
-from runner.hpo.storage import describe, open_storage, study_dir
+from runner.hpo.storage import open_storage
 from runner.hpo.strategies import BaseStrategy, make_strategy
 from runner.program import ProgramError, load_program
 
@@ -161,35 +160,26 @@ class Search:
             from runner.hpo.pbt import run_pbt
 
             return run_pbt(self, reporter)
-        import optuna
-        from optuna.trial import TrialState
-
         study = self.study()
-        done_before = len([t for t in study.get_trials(deepcopy=False)
-                           if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)])
-        target = done_before + self.config.n_trials
         n_trials = self.config.n_trials
         if self.strategy.grid:
             n_trials = min(n_trials, _grid_size(self.dims))
-            target = done_before + n_trials
         # One process: n_trials bounds the run (a MaxTrialsCallback would re-read the storage
         # after every trial). Several workers each take an exact share (see _run_parallel).
-        callbacks = [lambda s, t: reporter(s, t)] if reporter else []
         if self.config.parallel > 1:
-            self._run_parallel(study, target, reporter)
+            self._run_parallel(study, n_trials, reporter)
         else:
+            callbacks = [lambda s, t: reporter(s, t)] if reporter else []
             study.optimize(self.objective, n_trials=n_trials, timeout=self.config.timeout,
                            callbacks=callbacks, catch=(ProgramError,), gc_after_trial=False)
-        study = self.study()
-        del optuna
-        return self.finish(study)
+        return self.finish(self.study())
 
-    def _run_parallel(self, study: Any, target: int, reporter) -> None:
+    def _run_parallel(self, study: Any, n: int, reporter) -> None:
         ctx = mp.get_context("spawn")
-        n, k = self.config.n_trials, self.config.parallel
+        k = self.config.parallel
         shares = [n // k + (1 if i < n % k else 0) for i in range(k)]  # exactly n trials in all
         spec = (type(self), self.text, str(self.path), self.network.name, self.search_space,
-                self.strategy, self.config, target)
+                self.strategy, self.config)
         procs = [ctx.Process(target=_worker, args=(spec, i, shares[i]), daemon=False)
                  for i in range(k) if shares[i]]
         for p in procs:
@@ -264,7 +254,7 @@ def _report_new(study: Any, seen: set[int], reporter) -> set[int]:
 def _worker(spec: tuple, index: int, share: int) -> None:
     """One worker process of a parallel search: its own data, its share of the trials, the
     shared study (a file or database every worker opens)."""
-    cls, text, path, network, search_space, strategy, config, _target = spec
+    cls, text, path, network, search_space, strategy, config = spec
     if config.seed is not None:
         strategy.seed = config.seed + index  # workers must not draw the same values
     search = cls(text, path, network, search_space, strategy, config)
@@ -280,4 +270,4 @@ def write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
-__all__ = ["Search", "SearchConfig", "SearchResult", "analyze", "describe", "study_dir", "write_json"]
+__all__ = ["Search", "SearchConfig", "SearchResult", "write_json"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.hpo.dims import SearchDim
+from runner.hpo.dims import SearchDim, is_active
 
 
 class BaseStrategy:
@@ -48,25 +48,12 @@ class BaseStrategy:
         trial._neural_dims = by  # for suggest_parameters (trial.user_attrs would hit the storage)
         values: dict[str, Any] = {}
         for d in dims:
-            if d.parent is not None and not _active(d, by, values):
+            if d.parent is not None and not is_active(d, by, values):
                 continue
             got = self.suggest_parameters(trial, {d.name: d.seed_form()})
             if d.name in got:
                 values[d.name] = got[d.name]
         return values
-
-
-def _active(d: SearchDim, by: dict[str, SearchDim], values: dict[str, Any]) -> bool:
-    """A nested dimension counts only when the options above it are the chosen ones."""
-    while d.parent is not None:
-        parent = by.get(d.parent)
-        if parent is None:
-            return True
-        chosen = values.get(parent.name, parent.default())
-        if parent.choices.index(chosen) != d.parent_option:
-            return False
-        d = parent
-    return True
 
 
 class RandomStrategy(BaseStrategy):
