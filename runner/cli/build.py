@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from compiler.codegen import BACKEND_ALIASES
 from runner.cli.errors import CLIError
 from runner.cli.sources import read_source
 from runner.program import ProgramError, generate, load_program, parse_sets
@@ -33,7 +34,7 @@ def _say_defaults(program, out=sys.stderr) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("compile", help="generate PyTorch or TensorFlow/Keras code")
     c.add_argument("file", metavar="FILE")
-    c.add_argument("--backend", default="pytorch", choices=("pytorch", "tensorflow", "torch", "tf", "keras"))
+    c.add_argument("--backend", default="pytorch", choices=tuple(BACKEND_ALIASES))
     c.add_argument("-o", "--output", help="where to write the script (default: beside FILE)")
     _common(c)
     _data_args(c)
@@ -42,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     r = sub.add_parser("run", help="train a program (and search its HPO space with --hpo)")
     r.add_argument("file", metavar="FILE")
-    r.add_argument("--backend", default="pytorch", choices=("pytorch", "tensorflow", "torch", "tf", "keras"))
+    r.add_argument("--backend", default="pytorch", choices=tuple(BACKEND_ALIASES))
     r.add_argument("--batch-size", type=int)
     r.add_argument("--device")
     r.add_argument("--progress-json", action="store_true",
@@ -85,7 +86,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     program = _program(args)
-    backend = {"torch": "pytorch", "tf": "tensorflow", "keras": "tensorflow"}.get(args.backend, args.backend)
+    backend = BACKEND_ALIASES[args.backend]
     if args.hpo:
         result = _search(args, program, backend)
         if not result.best_params:
@@ -186,7 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _terminate)  # editors cancel with SIGTERM: finish cleanly
     program = _program(args)
-    backend = {"torch": "pytorch", "tf": "tensorflow", "keras": "tensorflow"}.get(args.backend, args.backend)
+    backend = BACKEND_ALIASES[args.backend]
     if args.hpo:
         result = _search(args, program, backend)
         return 0 if result.best_value is not None else 1
