@@ -401,16 +401,13 @@ def residual(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
     g.names["identity"] = n + 1
     name = f"identity{n}"
     g.emit(f"{name} = x")
-    shape = s
     for child, (cs, co) in zip(layer.children or [], _child_shapes(g, layer, s), strict=True):
         build_layer(g, child, cs, co)
-        shape = co
     if saved == "first":
         g.to_first()
     else:
         g.to_last()
     g.emit(f"x = x + {name}")
-    del shape
 
 
 def _child_shapes(g: Gen, layer: LayerIR, s: Shape) -> list[tuple[Shape, Shape]]:
@@ -482,7 +479,6 @@ def build_layer(g: Gen, layer: LayerIR, s: Shape, o: Shape) -> None:
 
 
 def _loss_block(loss: str, act: str | None, params: dict) -> list[str]:
-    probs = act in ("softmax", "sigmoid")
     L: dict[str, list[str]] = {
         "sparse_categorical_crossentropy": (
             ["    return lambda out, y: F.nll_loss(torch.log(out.clamp_min(1e-7)), y.long())"] if act == "softmax"
@@ -512,7 +508,6 @@ def _loss_block(loss: str, act: str | None, params: dict) -> list[str]:
                     "log_input=False)"],
         "log_cosh": ["    return lambda out, y: torch.log(torch.cosh(out - y.float().reshape(out.shape))).mean()"],
     }
-    del probs
     return L[loss]
 
 
