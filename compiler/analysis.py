@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass, field
 
-from compiler.checks import check
+from compiler.checks import Checker
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.model import NetworkIR
 from compiler.parser import parse
@@ -22,6 +22,10 @@ class Analysis:
     shapes: list[NetworkShapes]
     diagnostics: list[Diagnostic]
     _index: LineIndex | None = field(default=None)
+    # What an edit needs to redo part of the work (compiler.incremental): the macros as
+    # checked, and the diagnostics that belong to no layer statement.
+    checker: Checker | None = None
+    file_diags: list[Diagnostic] = field(default_factory=list)
 
     @property
     def index(self) -> LineIndex:
@@ -61,12 +65,34 @@ def analyze(text: str) -> Analysis:
 
 def _analyze(text: str) -> Analysis:
     tree, diags = parse(text)
-    networks, check_diags = check(text, tree)
-    diags.extend(check_diags)
-    shapes = []
-    for net in networks:
-        res, shape_diags = infer(net)
-        shapes.append(res)
-        diags.extend(shape_diags)
-    diags.sort(key=lambda d: (d.start, d.code))
-    return Analysis(text, tree, networks, shapes, diags)
+    checker = Checker(text, tree)
+    networks = checker.check()
+    shapes = [infer(net)[0] for net in networks]
+    # Diagnostics of layer statements are kept per statement; the rest once for the file.
+    owned = {id(d) for net in networks for d in _network_diags(net)}
+    diags.extend(d for d in checker.diags if id(d) not in owned)
+    a = Analysis(text, tree, networks, shapes, [], checker=checker, file_diags=diags)
+    a.diagnostics = assemble(a)
+    return a
+
+
+def _network_diags(net: NetworkIR) -> list[Diagnostic]:
+    out = [d for s in net.stmts for d in s.diags]
+    out.extend(net.tail_diags)
+    return out
+
+
+def assemble(a: Analysis) -> list[Diagnostic]:
+    """Every diagnostic of the analysis, in order of position (then code)."""
+    diags = list(a.file_diags)
+    for net in a.networks:
+        diags.extend(_network_diags(net))
+    for res in a.shapes:
+        for part in res.stmt_diags:
+            diags.extend(part)
+    diags.sort(key=_order)
+    return diags
+
+
+def _order(d: Diagnostic) -> tuple[int, str]:
+    return d.start, d.code

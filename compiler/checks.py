@@ -100,6 +100,7 @@ class Checker:
         self.expanding: list[str] = []
         self.params: list[HPOParam] = []  # parameters met while building the current unit
         self.parent_stack: list[tuple[HPOParam, int]] = []  # enclosing choice option
+        self.detached: list = []  # syntax parsed from inside strings (not in the tree)
 
     # ------------------------------------------------------------------ util
     def error(self, code: str, msg: str, start: int, end: int, **kw: Any) -> None:
@@ -179,7 +180,7 @@ class Checker:
             ks, ke = n.layers_key
             self.error("N208", "the 'layers:' section is empty", ks, ke)
         for i, stmt in enumerate(n.layers or []):
-            net.stmts.append(StmtIR(stmt, self.build_stmt(stmt, f"layers[{i}]", macro=None), i))
+            net.stmts.append(self.check_stmt(stmt, i))
         if n.loss is not None:
             self.check_loss(net, n.loss)
         if n.optimizer is not None:
@@ -197,7 +198,9 @@ class Checker:
             msg = f"unknown section '{e.key}'" + (f"; did you mean '{hint}'?" if hint else "")
             fixes = (Fix(f"Change to '{hint}'", e.key_start, e.key_end, hint),) if hint else ()
             self.error("N209", msg, e.key_start, e.key_end, fixes=fixes)
+        mark = len(self.diags)
         self.check_output_vs_loss(net)
+        net.tail_diags = self.diags[mark:]
         # The network's space: its own parameters and those of the macros it uses.
         seen: set[int] = set()
         params: list[HPOParam] = []
@@ -208,6 +211,12 @@ class Checker:
         params.sort(key=lambda p: p.node.start)
         net.space = Space(params)
         return net
+
+    def check_stmt(self, stmt: LayerStmt, index: int) -> StmtIR:
+        """One statement of `layers:`, with the diagnostics and HPO parameters it produced."""
+        mark, first = len(self.diags), len(self.params)
+        layers = self.build_stmt(stmt, f"layers[{index}]", macro=None)
+        return StmtIR(stmt, layers, index, self.diags[mark:], self.params[first:])
 
     def used_macros(self, net: NetworkIR) -> list[str]:
         out: list[str] = []
@@ -785,6 +794,7 @@ class Checker:
         if value is None or p.kinds[p.i] != "eof" or p.diags:
             return None
         _shift(value, shift)
+        self.detached.append(value)
         return value
 
     # ------------------------------------------------------------------ training config
@@ -957,9 +967,9 @@ class Checker:
         return out
 
     def check_output_vs_loss(self, net: NetworkIR) -> None:
-        if not isinstance(net.loss, str) or not net.layers:
+        last = next((s.layers[-1] for s in reversed(net.stmts) if s.layers), None)
+        if not isinstance(net.loss, str) or last is None:
             return
-        last = net.layers[-1]
         if last.spec is None or last.spec.name not in ("Output", "Dense"):
             return
         act = last.params.get("activation")

@@ -60,16 +60,18 @@ class Tokens:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def tokenize(text: str) -> Tokens:
+def tokenize(text: str, start: int = 0, stop: int | None = None) -> Tokens:
+    """Tokens of text[start:stop] with offsets into the whole text; `start` must begin a line
+    (tokens never cross a line break, so any run of whole lines tokenizes on its own)."""
     toks = Tokens()
     kinds, texts, starts, ends, bol, cols = (
         toks.kinds, toks.texts, toks.starts, toks.ends, toks.bol, toks.cols,
     )
-    n = len(text)
+    n = len(text) if stop is None else stop
     # An unterminated string ends its line; scanning resumes at that newline.
-    resume = _scan(text, 0, toks, 0, True)
+    resume = _scan(text, start, toks, start, True, n)
     while resume is not None:
-        resume = _scan(text, resume, toks, resume, False)
+        resume = _scan(text, resume, toks, resume, False, n)
     kinds.append("eof")
     texts.append("")
     starts.append(n)
@@ -79,13 +81,12 @@ def tokenize(text: str) -> Tokens:
     return toks
 
 
-def _scan(text: str, pos0: int, toks: Tokens, line_start: int, at_bol: bool) -> int | None:
+def _scan(text: str, pos0: int, toks: Tokens, line_start: int, at_bol: bool, n: int) -> int | None:
     """Tokenize from pos0; returns where to resume after an unterminated string, or None."""
     kinds, texts, starts, ends, bol, cols = (
         toks.kinds, toks.texts, toks.starts, toks.ends, toks.bol, toks.cols,
     )
-    n = len(text)
-    for m in _TOKEN.finditer(text, pos0):
+    for m in _TOKEN.finditer(text, pos0, n):
         kind = m.lastgroup
         if kind is None or kind == "end":
             break
@@ -102,7 +103,7 @@ def _scan(text: str, pos0: int, toks: Tokens, line_start: int, at_bol: bool) -> 
             continue
         if kind == "open_str":
             # An unterminated string: report it and take the rest of the line as its text.
-            line_end = text.find("\n", pos)
+            line_end = text.find("\n", pos, n)
             str_end = n if line_end < 0 else line_end
             toks.diagnostics.append(
                 dg.make("N104", "unterminated string: add the closing quote", pos, str_end)

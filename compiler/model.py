@@ -74,6 +74,10 @@ class StmtIR:
     stmt: LayerStmt
     layers: list[LayerIR]
     index: int  # position in `layers:`
+    # What checking this statement reported and the HPO parameters it made: an edit inside
+    # the statement replaces exactly these (compiler.incremental).
+    diags: list = field(default_factory=list)
+    params: list = field(default_factory=list)
 
 
 @dataclass(slots=True, eq=False)
@@ -97,6 +101,7 @@ class NetworkIR:
     train: dict[str, Any] = field(default_factory=dict)
     execute: dict[str, Any] = field(default_factory=dict)
     space: Space | None = None
+    tail_diags: list = field(default_factory=list)  # checks of the last layer against the loss
 
     @property
     def layers(self) -> list[LayerIR]:

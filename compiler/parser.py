@@ -62,9 +62,9 @@ class _Abort(Exception):
 
 
 class Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, start: int = 0, stop: int | None = None) -> None:
         self.text = text
-        t = tokenize(text)
+        t = tokenize(text, start, stop)
         self.kinds = t.kinds
         self.texts = t.texts
         self.starts = t.starts

@@ -66,6 +66,8 @@ class NetworkShapes:
     network: NetworkIR
     layers: list[LayerShape] = field(default_factory=list)
     total_params: Dim = None
+    stmt_diags: list[list[Diagnostic]] = field(default_factory=list)  # by statement index
+    inference: Inference | None = None  # kept so an edit can re-run part of it
 
     def for_stmt(self, index: int) -> list[LayerShape]:
         return [ls for ls in self.layers if ls.stmt_index == index]
@@ -98,6 +100,7 @@ class Inference:
         # Parameters used by more than one layer occurrence (macros, `* N`) must keep one value.
         seen: set[str] = set()
         self.shared: set[str] = set()
+        self.has_blocks = False
         for layer in net.layers:
             for _pname, ref in self._shape_refs(layer) if layer.spec else []:
                 n = ref.param.name
@@ -107,6 +110,7 @@ class Inference:
                 (self.shared if n in seen else seen).add(n)
                 self.shared.update(p.name for p in layer.choice.children)
             if layer.children:
+                self.has_blocks = True
                 self.shared.update(p.name for p in (net.space or []))
 
     def _static(self, layer: LayerIR) -> dict:
@@ -187,21 +191,26 @@ class Inference:
 
     # ------------------------------------------------------------------ inference
     def run(self) -> NetworkShapes:
-        res = NetworkShapes(self.net)
-        state: dict[Shape, Witness] | None = (
-            {self.net.inputs[0]: ()} if len(self.net.inputs) == 1 else None
-        )
+        res = NetworkShapes(self.net, inference=self)
+        state = self.input_state()
         for stmt in self.net.stmts:
-            for layer in stmt.layers:
-                ls = self.layer(layer, state, stmt.stmt.start, stmt.stmt.end)
-                ls.stmt_index = stmt.index
-                res.layers.append(ls)
-                state = ls.outputs
-        total: Dim = 0
-        for ls in res.layers:
-            total = D.add(total, ls.params)
-        res.total_params = total
+            state = self.stmt(stmt, state, res.layers, res.stmt_diags)
+        res.total_params = total_params(res.layers)
         return res
+
+    def input_state(self) -> dict[Shape, Witness] | None:
+        return {self.net.inputs[0]: ()} if len(self.net.inputs) == 1 else None
+
+    def stmt(self, stmt, state, out: list[LayerShape], diags: list[list[Diagnostic]]):
+        """Infer one statement's layers from `state`; returns the state after it."""
+        mark = len(self.diags)
+        for layer in stmt.layers:
+            ls = self.layer(layer, state, stmt.stmt.start, stmt.stmt.end)
+            ls.stmt_index = stmt.index
+            out.append(ls)
+            state = ls.outputs
+        diags.append(self.diags[mark:])
+        return state
 
     def layer(self, layer: LayerIR, state, use_s: int, use_e: int) -> LayerShape:
         if state is None:
@@ -362,6 +371,13 @@ def _merge_counts(counts: list[Dim]) -> Dim:
     lo = min(D.lo(v) for v in vals)
     hi = max(D.hi(v) for v in vals)
     return D.make(lo, hi)
+
+
+def total_params(layers: list[LayerShape]) -> Dim:
+    total: Dim = 0
+    for ls in layers:
+        total = D.add(total, ls.params)
+    return total
 
 
 def infer(net: NetworkIR) -> tuple[NetworkShapes, list[Diagnostic]]:
