@@ -1,0 +1,248 @@
+"""An edit re-analysed incrementally gives exactly what analyze() gives on the new text.
+
+Everything is compared: diagnostics, the syntax tree, the checked model (every offset, every
+HPO parameter), the search space, shapes and witnesses, and the state kept for the next edit.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler.analysis import Analysis, analyze
+from compiler.incremental import changed_range, reanalyze, update
+from compiler.model import CallValue, HPORef, LayerIR, OptimizerIR, Symbol
+from compiler.space import HPOParam
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from compile_bench import program  # noqa: E402
+
+EXAMPLES = [p.read_text() for p in sorted((ROOT / "examples").glob("*.neural"))]
+CORPUS_DIR = ROOT.parent / "shared" / "conformance" / "corpus"
+CORPUS = [p.read_text() for p in sorted(CORPUS_DIR.glob("*.neural"))] if CORPUS_DIR.is_dir() else []
+PROGRAMS = [*EXAMPLES, *CORPUS, program(40)]
+
+SNIPPETS = ["1", "0", "7", "5", "x", "e", ", ", "(", ")", '"', '"relu"', "units=", "=", "*", " * 2",
+            "HPO(choice(3, 5))", "HPO(range(8, 64, step=8))", "HPO(log_range(1e-4, 1e-2))",
+            "\n", "#", " # note", "Dense", "Dropout(0.5)", "Flatten()", "Conv2D(8, (3,3))",
+            "MaxPooling2D((2,2))", "filters=", "activation=", "'same'", "-", ".", "{", "}", ":", "@",
+            "Residual", "Output(10)", "Dens", "kernel_size=(5,5)", "padding=", " "]
+
+
+# ---------------------------------------------------------------------- structural dump
+def _val(v, seen):
+    if isinstance(v, LayerIR):
+        return _layer(v, seen)
+    if isinstance(v, HPORef):
+        return ("hpo", v.param.name)
+    if isinstance(v, (CallValue, OptimizerIR)):
+        return (type(v).__name__, v.name, _val(v.params, seen), v.start, v.end)
+    if isinstance(v, dict):
+        return ("dict", [(k, _val(x, seen)) for k, x in v.items()])
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__, [_val(x, seen) for x in v])
+    if isinstance(v, Symbol):
+        return ("symbol", str(v))
+    return v
+
+
+def _layer(x: LayerIR, seen):
+    return ("layer", x.spec.name if x.spec else None, x.name, _val(x.params, seen), x.start, x.end,
+            x.name_start, x.name_end, x.path, (x.node.start, x.node.end) if x.node else None,
+            [_layer(c, seen) for c in x.children] if x.children is not None else None, x.device,
+            x.choice.name if x.choice else None, x.macro, x.use_start, x.use_end, x.valid)
+
+
+def _param(p: HPOParam, text: str):
+    return (p.name, p.kind, _val(p.options, set()), list(p.option_spans),
+            [(o.start, o.end) for o in p.option_nodes], p.labels, p.low, p.high, p.step, p.is_int,
+            p.parent.name if p.parent else None, [c.name for c in p.children], p.context,
+            p.source == text, p.node.start, p.node.end)
+
+
+def _diag(d):
+    return (d.code, d.message, d.start, d.end, int(d.severity), d.fixes, d.related)
+
+
+def dump(a: Analysis) -> dict:
+    out = {"text": a.text, "diagnostics": [_diag(d) for d in a.diagnostics],
+           "file_diags": sorted(_diag(d) for d in a.file_diags), "tree": a.tree}
+    nets = []
+    for n in a.networks:
+        nets.append((
+            n.name, n.node.start, n.inputs,
+            [(s.index, s.stmt is n.node.layers[s.index], [_layer(x, set()) for x in s.layers],
+              [_diag(d) for d in s.diags], [p.name for p in s.params]) for s in n.stmts],
+            _val(n.loss, set()), _val(n.loss_params, set()), _val(n.optimizer, set()), n.metrics,
+            _val(n.train, set()), _val(n.execute, set()),
+            [_param(p, a.text) for p in n.space] if n.space is not None else None,
+            [_diag(d) for d in n.tail_diags]))
+    out["networks"] = nets
+    shapes = []
+    for res in a.shapes:
+        inf = res.inference
+        shapes.append((
+            res.network.name,
+            [(ls.layer.path, ls.layer.start, ls.layer.end, ls.layer.use_start,
+              list(ls.inputs.items()) if ls.inputs is not None else None,
+              list(ls.outputs.items()) if ls.outputs is not None else None, ls.params, ls.stmt_index)
+             for ls in res.layers],
+            res.total_params, [[_diag(d) for d in part] for part in res.stmt_diags],
+            sorted(inf.shared), sorted(inf.params), inf.has_blocks))
+    out["shapes"] = shapes
+    c = a.checker
+    out["macros"] = ({k: [_layer(x, set()) for x in v] for k, v in c.macro_layers.items()},
+                     {k: [_param(p, a.text) for p in v] for k, v in c.macro_params.items()})
+    return out
+
+
+def assert_same(got: Analysis, text: str) -> None:
+    want = dump(analyze(text))
+    have = dump(got)
+    for key in want:
+        assert have[key] == want[key], f"{key} differs after the edit"
+
+
+# ---------------------------------------------------------------------- edits
+def layer_lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the lines of layer statements, found from a full analysis."""
+    a = analyze(text)
+    out = []
+    for n in a.tree.networks:
+        for s in n.layers or []:
+            ls = text.rfind("\n", 0, s.start) + 1
+            le = text.find("\n", s.end)
+            out.append((ls, len(text) if le < 0 else le))
+    return out
+
+
+def random_edit(rng: random.Random, text: str, lines: list[tuple[int, int]]) -> str:
+    if lines and rng.random() < 0.9:
+        ls, le = rng.choice(lines)
+    else:
+        ls, le = 0, len(text)
+    i = rng.randint(ls, le)
+    j = min(le, i + rng.choice([0, 0, 1, 1, 2, 3, 8]))
+    ins = "" if rng.random() < 0.25 else rng.choice(SNIPPETS)
+    return text[:i] + ins + text[j:]
+
+
+def test_changed_range():
+    assert changed_range("abcdef", "abXYef") == (2, 4, 4)
+    assert changed_range("aaaa", "aaaaa") == (4, 4, 5)
+    assert changed_range("abc", "abc") == (3, 3, 3)
+    assert changed_range("", "x") == (0, 0, 1)
+    assert changed_range("xyz", "") == (0, 3, 0)
+    old, new = "Dense(16)\n" * 5, "Dense(16)\n" * 2 + "Dense(17)\n" + "Dense(16)\n" * 2
+    a, b, c = changed_range(old, new)
+    assert old[:a] + new[a:c] + old[b:] == new
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_edits_match_full_analysis(seed):
+    rng = random.Random(seed)
+    applied = tried = 0
+    for text in rng.sample(PROGRAMS, min(40, len(PROGRAMS))):
+        lines = layer_lines(text)
+        for _ in range(6):
+            new = random_edit(rng, text, lines)
+            tried += 1
+            got = reanalyze(analyze(text), new)
+            if got is not None:
+                applied += 1
+                assert_same(got, new)
+    assert applied >= 5, (applied, tried)  # the corpus holds many syntax errors
+
+
+@pytest.mark.parametrize("text", [*EXAMPLES, program(60)])
+def test_typing_in_layer_lines_is_incremental(text):
+    """Typing digits and names inside layer statements: most edits take the fast path."""
+    rng = random.Random(7)
+    lines = layer_lines(text)
+    applied = 0
+    for _ in range(40):
+        ls, le = rng.choice(lines)
+        i = rng.randint(ls, le)
+        new = text[:i] + rng.choice(["1", "0", "x", "e", " ", "_"]) + text[i:]
+        got = reanalyze(analyze(text), new)
+        if got is not None:
+            applied += 1
+            assert_same(got, new)
+    assert applied >= 20, applied
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_chains_of_edits_keep_matching(seed):
+    """One analysis updated edit after edit (the server's case) stays exact."""
+    rng = random.Random(100 + seed)
+    applied = 0
+    for text in [*EXAMPLES, program(30)]:
+        a = analyze(text)
+        clean = text
+        for _ in range(25):
+            lines = layer_lines(text)
+            if rng.random() < 0.3:
+                new = clean  # back to the last text without a syntax error, as undo would
+            elif rng.random() < 0.6:
+                new = random_edit(rng, text, lines)
+            else:
+                ls, le = rng.choice(lines)
+                i = rng.randint(ls, le)
+                new = text[:i] + rng.choice(["1", "0", "x", " ", "_", ", 2", "(", ")"]) + text[i:]
+            got = reanalyze(a, new)
+            if got is None:
+                a = analyze(new)
+            else:
+                applied += 1
+                assert_same(got, new)
+                a = got
+            text = new
+            if not a.syntax_errors:
+                clean = text
+    assert applied > 15, applied
+
+
+def test_diagnostics_come_before_the_rest_moves():
+    text = program(20)
+    a = analyze(text)
+    old = 'Conv2D(16, (3, 3)'
+    i = text.index(old, len(text) // 2)
+    new = text[:i] + 'Conv2D(filters=0, kernel_size=(3, 3)' + text[i + len(old):]
+    pending = update(a, new)
+    assert pending is not None
+    assert [_diag(d) for d in a.diagnostics] == [_diag(d) for d in analyze(new).diagnostics]
+    assert any(d.code == "N302" for d in a.diagnostics)
+    pending.finish()
+    assert_same(a, new)
+
+
+def test_shape_change_flows_to_later_layers_and_back():
+    text = ("network N {\n  input: (28, 28, 1)\n  layers:\n    Conv2D(8, (3,3))\n"
+            "    Flatten()\n    Dense(10)\n    Output(10, activation=\"softmax\")\n"
+            "  loss: categorical_crossentropy\n}\n")
+    a = analyze(text)
+    new = text.replace("Conv2D(8, (3,3))", "Conv2D(8, (31,31))")
+    assert reanalyze(a, new) is a
+    assert_same(a, new)
+    assert any(d.code == "N502" for d in a.diagnostics)
+    assert reanalyze(a, text) is a
+    assert_same(a, text)
+
+
+@pytest.mark.parametrize("new_line", [
+    "    MyBlock\n",                        # a macro
+    "    ResidualConnection { Dense(8) }\n",  # a block
+    "    HPO(choice(Dense(8), Dropout(0.5)))\n",  # a layer choice
+    "    Dense(8)\n    Dense(9)\n",           # two statements
+    "    Dense(8\n",                         # a syntax error
+])
+def test_edits_with_effects_beyond_the_statement_fall_back(new_line):
+    text = ("define MyBlock {\n  Dense(4)\n}\nnetwork N {\n  input: (8,)\n  layers:\n    Dense(16)\n"
+            "    Output(2)\n  loss: mse\n}\n")
+    a = analyze(text)
+    assert update(a, text.replace("    Dense(16)\n", new_line)) is None
+    assert_same(a, text)  # untouched
