@@ -2,8 +2,10 @@
 
 For documents of 100, 1,000 and 10,000 layers, a real LSP client (pygls's) measures:
   edit -> diagnostics: a one-line incremental didChange in the middle of the document,
-                       until the publishDiagnostics for that version arrives;
-  hover:               a hover request on a layer in the middle, until its answer.
+                       until the publishDiagnostics for that version arrives (a number that
+                       keeps its length, then one whose length changes at every edit);
+  hover:               a hover request on a layer in the middle, until its answer, sent as
+                       soon as the edit's diagnostics arrive.
 The floor is the same measurement against a bare pygls server that does nothing (it
 publishes empty diagnostics on every change and answers every hover with a fixed text).
 Ratios are ours / floor. Also printed: the in-process analysis time of the same text
@@ -135,17 +137,23 @@ async def measure(argv: list[str], text: str, samples: int, warmup: int) -> dict
     mid = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].strip().startswith("Conv2D(16"))
     col = lines[mid].index("16")
     width = "16"
-    edits, hovers = [], []
-    for i in range(warmup + samples):
-        new = str(17 + i)
-        took_edit = await s.edit(uri, i + 2, mid, col, col + len(width), new)
-        width = new
-        took_hover = await s.hover(uri, mid, lines[mid].index("Conv2D") + 1)
-        if i >= warmup:
-            edits.append(took_edit)
-            hovers.append(took_hover)
+    out: dict = {"startup": startup, "edit": [], "hover": [], "edit_len": [], "hover_len": []}
+    version = 1
+    # First series: the number keeps its length (17, 18, ...). Second: it alternates between
+    # two and three digits, so every offset after the line moves and the server's update
+    # has that to do too; the hover right after waits for it.
+    for series, (ek, hk) in enumerate((("edit", "hover"), ("edit_len", "hover_len"))):
+        for i in range(warmup + samples):
+            new = str(17 + i) if series == 0 or i % 2 else str(170 + i)
+            version += 1
+            took_edit = await s.edit(uri, version, mid, col, col + len(width), new)
+            width = new
+            took_hover = await s.hover(uri, mid, lines[mid].index("Conv2D") + 1)
+            if i >= warmup:
+                out[ek].append(took_edit)
+                out[hk].append(took_hover)
     await s.stop()
-    return {"startup": startup, "edit": edits, "hover": hovers}
+    return out
 
 
 def stats(xs: list[float]) -> tuple[float, float]:
@@ -175,7 +183,8 @@ async def main_async(args: argparse.Namespace) -> None:
         floor = await measure(bare, text, samples, args.warmup)
         mine = await measure(ours, text, samples, args.warmup)
         startups.append((n, mine["startup"], floor["startup"]))
-        for what, key in (("edit -> diagnostics", "edit"), ("hover", "hover")):
+        for what, key in (("edit -> diagnostics", "edit"), ("hover", "hover"),
+                          ("  same, length changes", "edit_len"), ("  hover right after", "hover_len")):
             om, op = stats(mine[key])
             fm, fp = stats(floor[key])
             print(f"{n:>7,} {what:<22} {om:>8.2f}ms {op:>6.2f}ms {fm:>8.2f}ms {fp:>6.2f}ms "

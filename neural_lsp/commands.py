@@ -158,8 +158,9 @@ async def compile_command(ls, params: types.ExecuteCommandParams) -> dict:
             raise CommandFailed(f"code generation is not available: {exc}") from None
         loop = asyncio.get_running_loop()
         try:
+            # From the text: the open document's analysis may be updated in place meanwhile.
             code = await loop.run_in_executor(ls.documents.executor, generate_code,
-                                              src.analysis, backend, src.network.name)
+                                              src.text, backend, src.network.name)
         except CodegenError as exc:
             detail = "; ".join(f"{d.code} {d.message}" for d in exc.diagnostics[:3])
             raise CommandFailed(f"cannot compile to {label}: {exc}" + (f" ({detail})" if detail else "")) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,10 @@ class UnknownDocument(LookupError):
     def __init__(self, uri: str) -> None:
         super().__init__(f"no open document {uri}")
         self.uri = uri
+
+
+class ContentModified(RuntimeError):
+    """The snapshot a request was answering on was updated to a newer version meanwhile."""
 
 
 def _analyze(text: str) -> Any:
@@ -59,6 +64,8 @@ class Snapshot:
     analysis: Any  # compiler.analysis.Analysis
     lines: LineMap
     cache: dict = field(default_factory=dict)  # results built once per version
+    # Set when an edit updated the analysis in place for a newer version (incremental).
+    superseded: bool = False
 
     @property
     def text(self) -> str:
@@ -102,6 +109,9 @@ class DocumentStore:
         self._cache_size = cache_size
         self._cache_chars = cache_chars
         self.analyses_run = 0
+        self.updates_run = 0  # edits analysed incrementally (compiler.incremental)
+        # Held while an analysis is updated in place and while the worker thread reads one.
+        self.lock = threading.Lock()
 
     # ------------------------------------------------------------------ edits
     def open(self, uri: str, text: str, version: int, language_id: str = "neural") -> Document:
@@ -131,8 +141,84 @@ class DocumentStore:
             doc._lines = None
         doc.text = text
         doc.version = version
-        self.schedule(doc)
+        if not self._update(doc):
+            self.schedule(doc)
         return doc
+
+    def _update(self, doc: Document) -> bool:
+        """An edit inside one layer statement: update the analysis in place, publish, then move
+        the rest of its offsets; False when the whole text must be analysed."""
+        snap = doc.snapshot
+        if snap is None or snap.superseded or doc.closed or (doc.task is not None and not doc.task.done()) \
+                or getattr(snap.analysis, "checker", None) is None:
+            return False
+        from compiler import incremental
+
+        self.touch()
+        analysis, text, version = snap.analysis, doc.text, doc.version
+        if text == analysis.text:  # e.g. a change undone within one notification
+            self._install(doc, Snapshot(doc.uri, version, analysis, snap.lines))
+            return True
+        try:
+            with self.lock:
+                pending = incremental.update(analysis, text)
+                if pending is None:
+                    return False
+                snap.superseded = True
+                for key in [t for t, a in self._recent.items() if a is analysis]:
+                    del self._recent[key]
+        except Exception as exc:  # the analysis may be half-updated: analyse the text afresh
+            return self._broken(doc, snap, exc)
+        lines = doc._lines if doc._lines is not None and doc._lines.text is text \
+            and doc._lines.encoding == self.encoding else LineMap(text, self.encoding)
+        doc._lines = lines
+        new = Snapshot(doc.uri, version, analysis, lines)
+        self.updates_run += 1
+        doc.snapshot = new
+        try:
+            if self.on_analysed is not None:
+                self.on_analysed(doc, new)  # diagnostics first
+        finally:
+            try:
+                with self.lock:
+                    pending.finish()
+            except Exception as exc:
+                return self._broken(doc, new, exc)
+        self._install(doc, new, publish=False)
+        return True
+
+    def _broken(self, doc: Document, snap: Snapshot, exc: BaseException) -> bool:
+        """An update raised (a bug): forget the analysis it was changing."""
+        snap.superseded = True
+        doc.snapshot = None
+        if self.on_error is not None:
+            self.on_error(doc, exc)
+        return False
+
+    def _install(self, doc: Document, snap: Snapshot, publish: bool = True) -> None:
+        doc.snapshot = snap
+        if publish and self.on_analysed is not None:
+            self.on_analysed(doc, snap)
+        self._resolve(doc, snap)
+
+    @staticmethod
+    def _resolve(doc: Document, snap: Snapshot) -> None:
+        """Requests waiting for this version (or an older one) get the snapshot."""
+        keep = []
+        for want, fut in doc.waiters:
+            if want <= snap.version:
+                if not fut.done():
+                    fut.set_result(snap)
+            else:
+                keep.append((want, fut))
+        doc.waiters = keep
+
+    def read(self, snap: Snapshot, fn: Callable, *args: Any) -> Any:
+        """fn(*args) in the worker thread on `snap`'s analysis, which no update changes meanwhile."""
+        with self.lock:
+            if snap.superseded:
+                raise ContentModified(f"{snap.uri} changed (version {snap.version} is gone)")
+            return fn(*args)
 
     def close(self, uri: str) -> Document | None:
         doc = self.docs.pop(uri, None)
@@ -218,14 +304,7 @@ class DocumentStore:
             old = None
             if doc.snapshot is None or version >= doc.snapshot.version:
                 old, doc.snapshot = doc.snapshot, snap
-            keep = []
-            for want, fut in doc.waiters:
-                if want <= version:
-                    if not fut.done():
-                        fut.set_result(snap)
-                else:
-                    keep.append((want, fut))
-            doc.waiters = keep
+            self._resolve(doc, snap)
             if version == doc.version and self.on_analysed is not None:
                 self.on_analysed(doc, snap)
             # After publishing: caching, and retiring what was replaced (memory.py).

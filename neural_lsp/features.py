@@ -18,11 +18,12 @@ from neural_lsp import completion as completion_mod
 from neural_lsp import diagnostics as diag
 from neural_lsp import hover as hover_mod
 from neural_lsp.commands import COMMANDS, REQUEST_FAILED
-from neural_lsp.documents import Snapshot
+from neural_lsp.documents import ContentModified, Snapshot
 from neural_lsp.server import NeuralLanguageServer, safe, safe_command
 
 NETWORK_SHAPE = "neural/networkShape"
 
+CONTENT_MODIFIED = -32801  # LSPErrorCodes.ContentModified
 BIG = 100_000  # characters (about 1,700 layers): whole-document answers leave the loop
 
 
@@ -35,7 +36,17 @@ async def _whole(ls: NeuralLanguageServer, snap: Snapshot, fn, *args):
     the worker thread, so hovers and completions keep being answered meanwhile."""
     if len(snap.text) < BIG:
         return fn(snap, *args)
-    return await asyncio.get_running_loop().run_in_executor(ls.documents.executor, fn, snap, *args)
+    return await _in_worker(ls, snap, fn, snap, *args)
+
+
+async def _in_worker(ls: NeuralLanguageServer, snap: Snapshot, fn, *args):
+    """fn(*args) in the worker thread; if an edit updated the snapshot's analysis meanwhile,
+    the request is answered with LSP's ContentModified (the client asks again)."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(
+            ls.documents.executor, ls.documents.read, snap, fn, *args)
+    except ContentModified as exc:
+        raise JsonRpcException(str(exc), code=CONTENT_MODIFIED) from None
 
 
 # ---------------------------------------------------------------------- lifecycle
@@ -141,10 +152,8 @@ async def rename(ls: NeuralLanguageServer, params: types.RenameParams):
 
 async def format_document(ls: NeuralLanguageServer, params: types.DocumentFormattingParams):
     snap = await _snap(ls, params.text_document.uri)
-    loop = asyncio.get_running_loop()
     try:
-        new = await loop.run_in_executor(ls.documents.executor, formatting.format_checked,
-                                         snap.text, snap.analysis)
+        new = await _in_worker(ls, snap, formatting.format_checked, snap.text, snap.analysis)
     except formatting.NotFormatted as why:
         ls.log(f"not formatted {snap.uri}: {why}", types.MessageType.Info)
         return []

@@ -198,23 +198,23 @@ async def test_rapid_edits_end_with_the_final_text(client):
 
 
 async def test_edits_during_a_long_analysis_are_coalesced(client):
-    """While a 3,000-layer program is analysed (~0.1 s), 30 one-character edits arrive: only
-    the newest text is analysed next, so far fewer than 30 results are published."""
+    """While a 3,000-layer program is analysed (~0.1 s), 30 edits of its input shape arrive
+    (an edit outside the layer statements: the whole text is analysed): only the newest
+    text is analysed next, so far fewer than 30 results are published."""
     body = "\n".join(f"    Dense({16 + i % 7})" for i in range(3000))
     text = f"network Big {{\n  input: (32,)\n  layers:\n{body}\n    Dropout(0.5)\n}}\n"
     uri = open_doc(client, text)
     await diagnostics(client, uri, 1)
-    line = text.count("\n", 0, text.index("Dropout(0.5)"))
-    col = len("    Dropout(")
-    rate = "0.5"
+    col = len("  input: (")
+    dim = "32"
     for v in range(2, 32):
-        new = f"{v / 100:.2f}" if v % 3 else f"{v}.0"  # every text is new; some rates are errors
+        new = str(40 + v) if v % 3 else "0"  # every text is new; a zero dimension is an error
         client.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=v),
             content_changes=[types.TextDocumentContentChangePartial(
-                range=types.Range(start=types.Position(line, col), end=types.Position(line, col + len(rate))),
+                range=types.Range(start=types.Position(1, col), end=types.Position(1, col + len(dim))),
                 text=new)]))
-        rate = new
+        dim = new
     assert await diagnostics(client, uri, 31, timeout=60) == []
     versions = [p.version for p in client.published if p.uri == uri]
     assert versions == sorted(versions)

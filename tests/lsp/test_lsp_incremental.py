@@ -1,0 +1,153 @@
+"""Edits inside a layer statement are analysed incrementally (compiler.incremental): every
+answer after them is the one a fresh analysis of the same text gives."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+
+import pytest
+from lsprotocol import types
+
+from compiler.analysis import analyze
+from neural_lsp.documents import DocumentStore
+from tests.lsp.conftest import diagnostics, open_doc, position, server_fixture
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+client = server_fixture()
+
+BLOCK = ['Conv2D(filters=HPO(choice(8, 16)), kernel_size=(3, 3), padding="same", activation="relu")',
+         "BatchNormalization()  # note",
+         "Dropout(HPO(range(0.1, 0.3, step=0.1)))",
+         'Conv2D(16, (3, 3), padding="same", activation="relu")']
+
+
+def program(n: int) -> str:
+    body = "\n".join(f"    {BLOCK[i % 4]}" for i in range(n))
+    return ("network Inc {\n  input: (16, 16, 3)\n  layers:\n" + body +
+            "\n    Flatten()\n    Output(10, \"softmax\")\n  loss: \"sparse_categorical_crossentropy\"\n"
+            "  optimizer: Adam(learning_rate=HPO(log_range(1e-4, 1e-2)))\n}\n")
+
+
+def edit(client, uri: str, version: int, text: str, start: int, end: int, new: str) -> str:
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=position(text, start), end=position(text, end)), text=new)]))
+    return text[:start] + new + text[end:]
+
+
+def dump(x):
+    """Answers as plain data (the client's objects compare by identity in places)."""
+    from pygls.protocol import default_converter
+    return default_converter().unstructure(x)
+
+
+async def everything(client, uri: str, text: str) -> dict:
+    td = types.TextDocumentIdentifier(uri=uri)
+    lines = text.count("\n")
+    out = {
+        "symbols": await client.text_document_document_symbol_async(
+            types.DocumentSymbolParams(text_document=td)),
+        "tokens": await client.text_document_semantic_tokens_full_async(
+            types.SemanticTokensParams(text_document=td)),
+        "inlay": await client.text_document_inlay_hint_async(types.InlayHintParams(
+            text_document=td, range=types.Range(types.Position(0, 0), types.Position(lines + 1, 0)))),
+        "folding": await client.text_document_folding_range_async(
+            types.FoldingRangeParams(text_document=td)),
+        "lenses": await client.text_document_code_lens_async(types.CodeLensParams(text_document=td)),
+    }
+    hovers = []
+    for line in range(3, lines, max(1, lines // 12)):
+        for col in (5, 20, 40):
+            hovers.append(await client.text_document_hover_async(types.HoverParams(
+                text_document=td, position=types.Position(line, col))))
+    out["hovers"] = hovers
+    return json.loads(json.dumps(dump(out)).replace(uri, "URI"))
+
+
+async def test_every_answer_after_incremental_edits_equals_a_fresh_analysis(client):
+    rng = random.Random(5)
+    text = program(120)
+    uri = open_doc(client, text)
+    await diagnostics(client, uri, 1)
+    version = 1
+    for _ in range(12):
+        lines = text.split("\n")
+        line = rng.randrange(4, 4 + 110)
+        start = sum(len(x) + 1 for x in lines[:line])
+        digits = [start + i for i, c in enumerate(lines[line]) if c.isdigit()]
+        if not digits:
+            continue
+        at = rng.choice(digits)
+        new = rng.choice(["0", "7", "12", "", "33", "1"])  # changes length, sometimes an error
+        version += 1
+        text = edit(client, uri, version, text, at, at + 1, new)
+        got = await diagnostics(client, uri, version)
+        want = analyze(text).diagnostics
+        assert [(d.code, d.message, d.range.start, d.range.end) for d in got] == \
+            [(w.code, w.message, position(text, w.start), position(text, w.end)) for w in want]
+        fresh = open_doc(client, text)
+        await diagnostics(client, fresh, 1)
+        assert await everything(client, uri, text) == await everything(client, fresh, text)
+
+
+async def test_store_updates_in_place_and_publishes_before_moving_offsets():
+    """In process: an edit in a layer line is an update (no analysis in the worker), the
+    diagnostics are published for the new version, and waiters get the new snapshot."""
+    published = []
+    store = DocumentStore(on_analysed=lambda doc, snap: published.append(
+        (snap.version, [(d.code, d.start) for d in snap.analysis.diagnostics])))
+    text = program(40)
+    uri = "file:///inc.neural"
+    store.open(uri, text, 1)
+    first = await store.snapshot(uri)
+    assert store.analyses_run == 1
+    at = text.index("Dropout(HPO(range(0.1, 0.3")
+    old = "Dropout(HPO(range(0.1, 0.3, step=0.1)))"
+    new_text = text[:at] + "Dropout(1.5)" + text[at + len(old):]
+    line, col = text.count("\n", 0, at), at - text.rfind("\n", 0, at) - 1
+    store.change(uri, 2, [types.TextDocumentContentChangePartial(
+        range=types.Range(types.Position(line, col), types.Position(line, col + len(old))),
+        text="Dropout(1.5)")])
+    assert store.updates_run == 1
+    snap = await store.snapshot(uri)
+    assert snap.version == 2 and snap.analysis is first.analysis and first.superseded
+    assert store.analyses_run == 1
+    assert published[-1] == (2, [(d.code, d.start) for d in analyze(new_text).diagnostics])
+    assert [d.code for d in snap.analysis.diagnostics] == ["N302"]
+    # An edit outside the layer lines is a full analysis again.
+    store.change(uri, 3, [types.TextDocumentContentChangePartial(
+        range=types.Range(types.Position(1, 10), types.Position(1, 12)), text="32")])
+    snap = await store.snapshot(uri)
+    assert snap.version == 3 and store.analyses_run == 2
+    store.shutdown()
+    await asyncio.sleep(0)
+
+
+async def test_typing_anything_in_layer_lines_keeps_every_answer_exact(client):
+    """Random insertions and deletions in layer lines (names, brackets, HPO, line breaks):
+    diagnostics after each edit are the compiler's, and at the end every answer equals a
+    fresh analysis of the final text."""
+    rng = random.Random(11)
+    snippets = ["1", "x", ", ", "(", ")", '"', "HPO(choice(3, 5))", "\n", " # c", "Dense",
+                "units=", "* 2", "@ \"cpu\"", "}", "Flatten()", ""]
+    text = program(60)
+    uri = open_doc(client, text)
+    await diagnostics(client, uri, 1)
+    for version in range(2, 62):
+        lines = text.split("\n")
+        line = rng.randrange(3, len(lines) - 4)
+        start = sum(len(x) + 1 for x in lines[:line])
+        at = start + rng.randint(0, len(lines[line]))
+        end = min(start + len(lines[line]), at + rng.choice([0, 0, 1, 3]))
+        text = edit(client, uri, version, text, at, end, rng.choice(snippets))
+        got = await diagnostics(client, uri, version)
+        want = analyze(text).diagnostics
+        assert [(d.code, d.range.start, d.range.end) for d in got] == \
+            [(w.code, position(text, w.start), position(text, w.end)) for w in want]
+    fresh = open_doc(client, text)
+    await diagnostics(client, fresh, 1)
+    assert await everything(client, uri, text) == await everything(client, fresh, text)
