@@ -465,12 +465,13 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_ir: Stm
     old_state = state
     new_layers: list = []
     parts: list = []
+    nested: list = []
     pos = first
     j = k
     stmts = net.stmts
     while j < len(stmts):
         count = len(old_ir.layers) if j == k else len(stmts[j].layers)
-        state = inf.stmt(stmts[j], state, new_layers, parts)
+        state = inf.stmt(stmts[j], state, new_layers, parts, nested)
         pos += count
         if count:
             old_state = old_layers[pos - 1].outputs
@@ -483,6 +484,7 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_ir: Stm
     gone = old_layers[first:pos]
     old_layers[first:pos] = new_layers
     res.stmt_diags[k:j] = parts
+    res.stmt_nested[k:j] = nested
     res.total_params = _new_total(res, gone, new_layers)
     return j
 

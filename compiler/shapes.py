@@ -67,6 +67,9 @@ class NetworkShapes:
     layers: list[LayerShape] = field(default_factory=list)
     total_params: Dim = None
     stmt_diags: list[list[Diagnostic]] = field(default_factory=list)  # by statement index
+    # Layers inside blocks (ResidualConnection { ... }), by statement index: each one's
+    # shapes over every input its block receives.
+    stmt_nested: list[dict[int, LayerShape]] = field(default_factory=list)
     inference: Inference | None = None  # kept so an edit can re-run part of it
 
     def for_stmt(self, index: int) -> list[LayerShape]:
@@ -96,6 +99,7 @@ class Inference:
         self.diags: list[Diagnostic] = []
         self.params = {p.name: p for p in (net.space or [])}
         self.reported: set[tuple[int, str]] = set()
+        self.nested: dict[int, LayerShape] = {}
         self.static: dict[int, dict] = {}
         # Parameters used by more than one layer occurrence (macros, `* N`) must keep one value.
         seen: set[str] = set()
@@ -194,23 +198,47 @@ class Inference:
         res = NetworkShapes(self.net, inference=self)
         state = self.input_state()
         for stmt in self.net.stmts:
-            state = self.stmt(stmt, state, res.layers, res.stmt_diags)
+            state = self.stmt(stmt, state, res.layers, res.stmt_diags, res.stmt_nested)
         res.total_params = total_params(res.layers)
         return res
 
     def input_state(self) -> dict[Shape, Witness] | None:
         return {self.net.inputs[0]: ()} if len(self.net.inputs) == 1 else None
 
-    def stmt(self, stmt, state, out: list[LayerShape], diags: list[list[Diagnostic]]):
+    def stmt(self, stmt, state, out: list[LayerShape], diags: list[list[Diagnostic]],
+             nested: list[dict[int, LayerShape]]):
         """Infer one statement's layers from `state`; returns the state after it."""
         mark = len(self.diags)
+        self.nested = {}
         for layer in stmt.layers:
             ls = self.layer(layer, state, stmt.stmt.start, stmt.stmt.end)
             ls.stmt_index = stmt.index
             out.append(ls)
             state = ls.outputs
         diags.append(self.diags[mark:])
+        nested.append(self.nested)
+        for ls in self.nested.values():
+            ls.stmt_index = stmt.index
         return state
+
+    def _record(self, ls: LayerShape) -> None:
+        """A block's layer: its shapes from every input the block receives, merged."""
+        got = self.nested.get(id(ls.layer))
+        if got is None:
+            self.nested[id(ls.layer)] = LayerShape(
+                ls.layer, dict(ls.inputs) if ls.inputs is not None else None,
+                dict(ls.outputs) if ls.outputs is not None else None, ls.params)
+            return
+        if got.inputs is not None and ls.inputs is not None:
+            for k, w in ls.inputs.items():
+                got.inputs.setdefault(k, w)
+        if ls.outputs is not None:
+            if got.outputs is None:
+                got.outputs = {}
+            for k, w in ls.outputs.items():
+                if len(got.outputs) < MAX_SHAPES:
+                    got.outputs.setdefault(k, w)
+        got.params = _merge_counts([got.params, ls.params])
 
     def layer(self, layer: LayerIR, state, use_s: int, use_e: int) -> LayerShape:
         if state is None:
@@ -275,6 +303,7 @@ class Inference:
             cur: dict[Shape, Witness] | None = {shape: assign}
             for child in layer.children:
                 ls = self.layer(child, cur, layer.start, layer.end)
+                self._record(ls)
                 cur = ls.outputs
                 if cur is None:
                     return shape

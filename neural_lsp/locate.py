@@ -141,12 +141,21 @@ def occurrences(snap: Snapshot, call: Call) -> list[LayerAt]:
         st = stmt_ir(net, chain[0]) if net is not None and chain else None
         if st is None:
             return []
-        return [LayerAt(ls, net) for ls in stmt_shapes(snap, net, st.index)
-                if ls.layer.start == call.start and ls.layer.end == call.end]
+        found = [LayerAt(ls, net) for ls in stmt_shapes(snap, net, st.index)
+                 if ls.layer.start == call.start and ls.layer.end == call.end]
+        ns = snap.analysis.shapes_of(net)
+        if not found and ns is not None and st.index < len(ns.stmt_nested):
+            # a layer inside a block of this statement
+            found = [LayerAt(ls, net) for ls in ns.stmt_nested[st.index].values()
+                     if ls.layer.start == call.start and ls.layer.end == call.end]
+        return found
     out = []
     for ns in snap.analysis.shapes:  # a macro body: every network that expands it
         out += [LayerAt(ls, ns.network) for ls in ns.layers
                 if ls.layer.start == call.start and ls.layer.end == call.end]
+        for part in ns.stmt_nested:
+            out += [LayerAt(ls, ns.network) for ls in part.values()
+                    if ls.layer.start == call.start and ls.layer.end == call.end]
     return out
 
 

@@ -92,6 +92,9 @@ def dump(a: Analysis) -> dict:
               list(ls.outputs.items()) if ls.outputs is not None else None, ls.params, ls.stmt_index)
              for ls in res.layers],
             res.total_params, [[_diag(d) for d in part] for part in res.stmt_diags],
+            [[(ls.layer.path, ls.layer.start, list((ls.inputs or {}).items()),
+               list((ls.outputs or {}).items()), ls.params, ls.stmt_index) for ls in part.values()]
+             for part in res.stmt_nested],
             sorted(inf.shared), sorted(inf.params), inf.has_blocks))
     out["shapes"] = shapes
     c = a.checker

@@ -138,6 +138,32 @@ async def test_inlay_hints_after_each_layer(client):
     assert [h.label for h in some] == ["→ (1600,)"]
 
 
+BLOCK_NET = ('network R {\n  input: (8, 8, 4)\n  layers:\n    ResidualConnection {\n'
+             '      Conv2D(HPO(choice(4, 8)), (3, 3), padding="same")\n      Conv2D(4, (1, 1))\n'
+             '    }\n    Flatten()\n    Output(2, "softmax")\n  loss: categorical_crossentropy\n}\n')
+
+
+async def test_layers_inside_blocks_have_shapes_in_hover_and_hints(client):
+    # a block in the network: every shape its layers take under the search space
+    body = hover_text(await _hover(client, BLOCK_NET, "Conv2D(HPO", 2))
+    assert "(2 output shapes)" in body
+    assert "`(8, 8, 4)` → `(8, 8, 8)` with layers[0].ResidualConnection.layers[0].Conv2D.filters=8" in body
+    body = hover_text(await _hover(client, BLOCK_NET, "Conv2D(4", 2))
+    assert "`(8, 8, 8)`" not in body and "→ `(8, 8, 4)`" in body
+    assert "**Parameters**: 20..36" in body
+    uri = open_doc(client, BLOCK_NET)
+    hints = await client.text_document_inlay_hint_async(types.InlayHintParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(0, 0), end=types.Position(20, 0))))
+    got = sorted((h.position.line, h.label) for h in hints)
+    assert got == [(4, "→ (8, 8, 4) | (8, 8, 8)"), (5, "→ (8, 8, 4)"), (6, "→ (8, 8, 4)"),
+                   (7, "→ (256,)"), (8, "→ (2,)")]
+    # a block in a macro, used three times: its layers' shapes on hover
+    text = TEXTS["residual_macro"]
+    body = hover_text(await _hover(client, text, "BatchNormalization", 2))
+    assert "`(32, 32, 32)` → `(32, 32, 32)`" in body and "**Parameters**: 128" in body
+
+
 async def test_inlay_hints_follow_the_setting(client):
     text = TEXTS["lstm_text"]
     uri = open_doc(client, text)
