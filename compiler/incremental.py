@@ -138,7 +138,7 @@ def _compile(cls: type):
             lines += [f"    c = n.{f}", "    if c is not None:",
                       "        S[type(c)](c, at, d, oe, ne, rs, S)"]
     scope: dict[str, Any] = {}
-    exec("\n".join(lines), scope)  # noqa: S102 - the source is built from field names above
+    exec("\n".join(lines), scope)  # the source is built from the field names above
     return scope["shift"]
 
 

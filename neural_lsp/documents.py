@@ -159,32 +159,31 @@ class DocumentStore:
         if text == analysis.text:  # e.g. a change undone within one notification
             self._install(doc, Snapshot(doc.uri, version, analysis, snap.lines))
             return True
-        try:
-            with self.lock:
-                pending = incremental.update(analysis, text)
-                if pending is None:
-                    return False
-                snap.superseded = True
-                for key in [t for t, a in self._recent.items() if a is analysis]:
-                    del self._recent[key]
-        except Exception as exc:  # the analysis may be half-updated: analyse the text afresh
-            return self._broken(doc, snap, exc)
-        lines = doc._lines if doc._lines is not None and doc._lines.text is text \
-            and doc._lines.encoding == self.encoding else LineMap(text, self.encoding)
-        doc._lines = lines
-        new = Snapshot(doc.uri, version, analysis, lines)
-        self.updates_run += 1
-        doc.snapshot = new
-        try:
-            if self.on_analysed is not None:
-                self.on_analysed(doc, new)  # diagnostics first
-        finally:
+        # One locked stretch: no worker-thread reader sees the analysis half-updated.
+        with self.lock:
             try:
-                with self.lock:
+                pending = incremental.update(analysis, text)
+            except Exception as exc:  # it may be half-updated: analyse the text afresh
+                return self._broken(doc, snap, exc)
+            if pending is None:
+                return False
+            snap.superseded = True
+            for key in [t for t, a in self._recent.items() if a is analysis]:
+                del self._recent[key]
+            lines = doc._lines if doc._lines is not None and doc._lines.text is text \
+                and doc._lines.encoding == self.encoding else LineMap(text, self.encoding)
+            doc._lines = lines
+            new = doc.snapshot = Snapshot(doc.uri, version, analysis, lines)
+            self.updates_run += 1
+            try:
+                if self.on_analysed is not None:
+                    self.on_analysed(doc, new)  # the diagnostics first
+            finally:
+                try:
                     pending.finish()
-            except Exception as exc:
-                return self._broken(doc, new, exc)
-        self._install(doc, new, publish=False)
+                except Exception as exc:
+                    return self._broken(doc, new, exc)  # noqa: B012 - the analysis is what matters
+        self._resolve(doc, new)
         return True
 
     def _broken(self, doc: Document, snap: Snapshot, exc: BaseException) -> bool:
