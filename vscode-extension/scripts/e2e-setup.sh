@@ -48,7 +48,13 @@ if ! [ -x "$CS_BIN" ] || ! PATH="$NODE24/bin:$PATH" "$CS_BIN" --config "$CS_CONF
   mkdir -p "$CS_PREFIX"
   # The machine's npmrc sets nodedir=/usr (node 20 headers); native modules must match node 24.
   # npm is a node script: with node 24 first on PATH it runs, and builds, under node 24.
-  PATH="$NODE24/bin:$PATH" npm_config_nodedir="$NODE24" \
+  # Run from `npm run test:e2e`, this script inherits the outer npm's npm_* variables, among
+  # them npm_config_user_agent naming node 20, which code-server's postinstall checks: drop them.
+  outer=()
+  for v in $(compgen -e); do
+    case "$v" in npm_*) outer+=(-u "$v") ;; esac
+  done
+  PATH="$NODE24/bin:$PATH" env "${outer[@]}" npm_config_nodedir="$NODE24" \
     npm i --prefix "$CS_PREFIX" --no-save --no-package-lock --no-audit --no-fund \
     "code-server@$CODE_SERVER_VERSION" >&2
 fi
