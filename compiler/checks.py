@@ -312,8 +312,7 @@ class Checker:
                 self.error("N301", "a layer position takes a choice of layers, e.g. "
                            "HPO(choice(Dense(64), Dropout(0.5)))", expr.start, expr.end)
                 return []
-            chooser = LayerIR(None, "choice", {}, expr.start, expr.end, expr.kind_start,
-                              expr.kind_end, path, node=expr, choice=ref.param, device=device,
+            chooser = LayerIR(None, "choice", {}, path, expr, choice=ref.param, device=device,
                               macro=macro)
             return [chooser] * times
         built = self.build_layer(expr, path, macro)
@@ -337,10 +336,9 @@ class Checker:
                 return None
             out = []
             for layer in body:
-                clone = LayerIR(layer.spec, layer.name, layer.params, layer.start, layer.end,
-                                layer.name_start, layer.name_end, layer.path, layer.node,
-                                layer.children, layer.device, layer.choice, real,
-                                call.start, call.end, layer.valid)
+                clone = LayerIR(layer.spec, layer.name, layer.params, layer.path, layer.node,
+                                layer.children, layer.device, layer.choice, real, call,
+                                layer.valid)
                 out.append(clone)
             return out
         if name.lower() in L.CODE_LAYERS:
@@ -360,10 +358,8 @@ class Checker:
             # Still evaluate the arguments: HPO inside them is reported and named.
             for k, a in enumerate(call.args or []):
                 self.eval_value(a.value, f"{path}.{name}.{a.name or f'[{k}]'}")
-            return [LayerIR(None, name, {}, call.start, call.end, call.name_start, call.name_end,
-                            path, node=call, macro=macro)]
-        layer = LayerIR(spec, spec.name, {}, call.start, call.end, call.name_start, call.name_end,
-                        path, node=call, macro=macro)
+            return [LayerIR(None, name, {}, path, call, macro=macro)]
+        layer = LayerIR(spec, spec.name, {}, path, call, macro=macro)
         errors_before = sum(d.is_error for d in self.diags)
         layer.params = self.bind_args(spec.name, spec.params, call.args or [], call,
                                       f"{path}.{spec.name}", layer_mode=True)
@@ -461,7 +457,7 @@ class Checker:
                 key = a.name if a.name else k
                 sub = f"{path}.{node.name}.{a.name}" if a.name else f"{path}.{node.name}[{k}]"
                 args[key] = self.eval_value(a.value, sub)
-            return CallValue(node.name, args, node.start, node.end)
+            return CallValue(node.name, args, node)
         return None
 
     def eval_hpo(self, node: HPO, path: str, mode: str) -> HPORef | None:
@@ -511,7 +507,6 @@ class Checker:
         kinds = {}
         for j, a in enumerate(node.args):
             self.parent_stack.append((param, j))
-            param.option_spans.append((a.value.start, a.value.end))
             try:
                 v = self.eval_value(a.value, f"{path}.choice[{j}]", mode)
             finally:
@@ -564,7 +559,6 @@ class Checker:
                 self.parent_stack.pop()
             param.options.append(val)
             param.labels.append(key)
-            param.option_spans.append((v.start, v.end))
             param.option_nodes.append(v)
         return True
 
@@ -853,6 +847,7 @@ class Checker:
             return ref
         if isinstance(node, Ident):
             node = Call(node.name, node.start, node.end, None, None, node.start, node.end)
+            self.detached.append(node)  # not in the tree; the optimizer's offsets are its
         if not isinstance(node, Call):
             self.error("N301", "optimizer is a name or a call such as Adam(learning_rate=0.001)",
                        node.start, node.end)
@@ -867,7 +862,7 @@ class Checker:
             return None
         params = self.bind_args(canon, V.OPTIMIZERS[canon], node.args or [], node,
                                 f"{path}.{canon}", layer_mode=None)
-        return OptimizerIR(canon, params, node.start, node.end)
+        return OptimizerIR(canon, params, node)
 
     def eval_hpo_optimizer(self, node: HPO, path: str):
         if node.kind.lower() != "choice":
@@ -877,7 +872,6 @@ class Checker:
         param = HPOParam(path, "choice", node, source=self.text)
         for j, a in enumerate(node.args):
             self.parent_stack.append((param, j))
-            param.option_spans.append((a.value.start, a.value.end))
             try:
                 opt = self.check_optimizer(a.value, f"{path}.choice[{j}]")
             finally:
@@ -921,7 +915,7 @@ class Checker:
         if missing:
             self.error("N203", f"{canon} needs " + ", ".join(f"'{m}'" for m in missing),
                        call.name_start, call.name_end)
-        return CallValue(canon, out, v.start, v.end)
+        return CallValue(canon, out, v.node)
 
     def check_metrics(self, node) -> list[str]:
         items = node.items if isinstance(node, (ListV, TupleV)) else [node]

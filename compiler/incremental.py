@@ -10,8 +10,9 @@ random edits).
 
 The previous analysis is updated in place, in two steps: `update()` brings the diagnostics up to
 date (what an editor shows first) and `Pending.finish()` moves the offsets of everything after
-the statement (the syntax tree, the checked model, the search space). Until `finish()` has run
-only `text` and `diagnostics` may be read.
+the statement. Offsets live in the syntax tree only (the checked model and the search space
+read them from its nodes), so that is one walk over the nodes after the edit. Until `finish()`
+has run only `text` and `diagnostics` may be read.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from compiler import dims as D
 from compiler.analysis import Analysis, assemble
 from compiler.checks import Checker
 from compiler.diagnostics import Diagnostic, Fix, Related
-from compiler.model import CallValue, HPORef, LayerIR, NetworkIR, OptimizerIR, StmtIR, Symbol
+from compiler.model import NetworkIR, StmtIR
 from compiler.parser import Parser
 from compiler.shapes import NetworkShapes, total_params
 from compiler.space import HPOParam
@@ -96,7 +97,6 @@ _SYNTAX_CHILDREN: dict[type, tuple[str, ...]] = {
     Network: ("sections", "inputs", "layers", "loss", "optimizer", "metrics", "train",
               "execute", "unknown"),
 }
-_IR_OFFSETS = {cls: _offset_fields(cls) for cls in (LayerIR, CallValue, OptimizerIR)}
 
 
 _LIST_CHILDREN = {"items", "args", "block", "body", "sections", "inputs", "layers", "train",
@@ -143,7 +143,6 @@ def _compile(cls: type):
 
 
 _SHIFTERS = _Table({cls: _compile(cls) for cls in _SYNTAX_OFFSETS})
-_SCALARS = frozenset({int, float, str, bool, type(None), Symbol, HPORef})
 
 
 class _Shift:
@@ -153,7 +152,6 @@ class _Shift:
     def __init__(self, at: int, delta: int, rs: int, old_end: int, new_end: int) -> None:
         self.at, self.delta, self.rs = at, delta, rs
         self.old_end, self.new_end = old_end, new_end
-        self.seen: set[int] = set()
 
     def map(self, v: int) -> int:
         if v == self.old_end:
@@ -168,43 +166,6 @@ class _Shift:
         args = (self.at, self.delta, self.old_end, self.new_end, self.rs, _SHIFTERS)
         for x in n if type(n) is list else (n,):
             _SHIFTERS[type(x)](x, *args)
-
-    def value(self, v: Any) -> None:
-        """A checked value: layers, calls, containers (HPO parameters are moved apart)."""
-        t = type(v)
-        if t is dict:
-            for x in v.values():
-                if type(x) not in _SCALARS:
-                    self.value(x)
-            return
-        if t is list or t is tuple:
-            for x in v:
-                if type(x) not in _SCALARS:
-                    self.value(x)
-            return
-        offs = _IR_OFFSETS.get(t)
-        if offs is None or id(v) in self.seen:
-            return
-        self.seen.add(id(v))
-        at, d = self.at, self.delta
-        for f in offs:
-            x = getattr(v, f)
-            if x >= at:
-                setattr(v, f, x + d)
-        if v.params:
-            self.value(v.params)
-        if t is LayerIR and v.children:
-            self.value(v.children)
-
-    def param(self, p: HPOParam) -> None:
-        if id(p) in self.seen:
-            return
-        self.seen.add(id(p))
-        m = self.map
-        if p.option_spans:
-            p.option_spans = [(m(s), m(e)) for s, e in p.option_spans]
-        if p.options:
-            self.value(p.options)
 
     def diag(self, d: Diagnostic) -> Diagnostic:
         rs = self.rs
@@ -224,12 +185,11 @@ class Pending:
     """An update whose diagnostics are done; `finish()` moves the remaining offsets."""
 
     def __init__(self, analysis: Analysis, shift: _Shift, net_index: int, k: int,
-                 new_params: list[HPOParam], comments: list[Comment], detached: list) -> None:
+                 comments: list[Comment], detached: list) -> None:
         self.analysis = analysis
         self.shift = shift
         self.net_index = net_index
         self.k = k
-        self.new_params = new_params
         self.comments = comments
         self.detached = detached
         self.done = False
@@ -256,25 +216,6 @@ class Pending:
             sh.node(tree.defines)
             if a.checker is not None:
                 sh.node(a.checker.detached)
-            # The checked model and the search spaces (the new statement's are already right).
-            for p in self.new_params:
-                sh.seen.add(id(p))
-            for net in a.networks:
-                stmts = net.stmts[k + 1:] if net.node is net_node else net.stmts
-                for s in stmts:
-                    sh.value(s.layers)
-                sh.value(net.optimizer if isinstance(net.optimizer, OptimizerIR) else None)
-                sh.value(net.loss_params)
-                sh.value(net.train)
-                sh.value(net.execute)
-                for p in net.space or []:
-                    sh.param(p)
-            if a.checker is not None:
-                for layers in a.checker.macro_layers.values():
-                    sh.value(layers)
-                for ps in a.checker.macro_params.values():
-                    for p in ps:
-                        sh.param(p)
             tree.length += sh.delta
         if a.checker is not None:
             a.checker.detached.extend(self.detached)
@@ -372,7 +313,7 @@ def update(a: Analysis, text: str) -> Pending | None:
     a._index = None
     a.diagnostics = assemble(a)
     old_checker.detached = [x for x in old_checker.detached if not rs <= x.start <= re_]
-    return Pending(a, sh, ni, k, new_params, p.comments, ch.detached)
+    return Pending(a, sh, ni, k, p.comments, ch.detached)
 
 
 last_fallback = ""  # why the last update() returned None (benchmarks and logs show it)

@@ -35,8 +35,15 @@ class CallValue:
 
     name: str
     params: dict[str, Any]
-    start: int
-    end: int
+    node: Call  # where it is written (offsets live in the syntax tree only)
+
+    @property
+    def start(self) -> int:
+        return self.node.start
+
+    @property
+    def end(self) -> int:
+        return self.node.end
 
 
 @dataclass(slots=True, eq=False)
@@ -44,19 +51,41 @@ class LayerIR:
     spec: LayerSpec | None  # None: unknown layer (already reported)
     name: str  # canonical spelling
     params: dict[str, Any]  # given arguments (values, HPORef, LayerIR for wrappers)
-    start: int
-    end: int
-    name_start: int
-    name_end: int
     path: str  # e.g. layers[3].Dense
-    node: Call | HPO | None = None
+    node: Call | HPO  # where it is written; offsets live in the syntax tree only, so an
+    # edit moves them in one place (compiler.incremental)
     children: list[LayerIR] | None = None  # block (ResidualConnection)
     device: str | None = None
     choice: HPOParam | None = None  # a layer chosen by HPO: options are LayerIR
     macro: str | None = None  # expanded from this macro
-    use_start: int = -1  # where the macro was used (for diagnostics inside macros)
-    use_end: int = -1
+    use: Call | None = None  # where the macro was used (for diagnostics inside macros)
     valid: bool = True  # False when its arguments had errors: no shape is inferred
+
+    @property
+    def start(self) -> int:
+        return self.node.start
+
+    @property
+    def end(self) -> int:
+        return self.node.end
+
+    @property
+    def name_start(self) -> int:
+        n = self.node
+        return n.kind_start if type(n) is HPO else n.name_start
+
+    @property
+    def name_end(self) -> int:
+        n = self.node
+        return n.kind_end if type(n) is HPO else n.name_end
+
+    @property
+    def use_start(self) -> int:
+        return self.use.start if self.use is not None else -1
+
+    @property
+    def use_end(self) -> int:
+        return self.use.end if self.use is not None else -1
 
     def full_params(self) -> dict[str, Any]:
         """Given arguments plus defaults for the rest."""
@@ -84,8 +113,15 @@ class StmtIR:
 class OptimizerIR:
     name: str
     params: dict[str, Any]
-    start: int
-    end: int
+    node: Call
+
+    @property
+    def start(self) -> int:
+        return self.node.start
+
+    @property
+    def end(self) -> int:
+        return self.node.end
 
 
 @dataclass(slots=True, eq=False)

@@ -24,7 +24,6 @@ class HPOParam:
     kind: str  # choice | range | log_range | custom
     node: HPO
     options: list[Any] = field(default_factory=list)  # choice / custom values
-    option_spans: list[tuple[int, int]] = field(default_factory=list)
     option_nodes: list[Any] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)  # custom option names
     low: float | None = None
@@ -35,6 +34,10 @@ class HPOParam:
     children: list[HPOParam] = field(default_factory=list)
     context: str = ""  # what it sets, e.g. "Dense.units"
     source: str = ""  # the file's text (for option labels)
+
+    @property
+    def option_spans(self) -> list[tuple[int, int]]:
+        return [(n.start, n.end) for n in self.option_nodes]
 
     # ------------------------------------------------------------------ size
     @property
