@@ -247,33 +247,33 @@ def update(a: Analysis, text: str) -> Pending | None:
     edit stays inside one layer statement; None (and `a` untouched) otherwise."""
     old = a.text
     if a.checker is None or text == old:
-        return _fallback("no previous analysis to update, or no change")
+        return None  # no previous analysis to update, or no change
     start, old_end, new_end = changed_range(old, text)
     delta = new_end - old_end
     found = _statement(a, start, old_end)
     if found is None:
-        return _fallback("the edit is not inside the lines of one layer statement (or a syntax error comes before it)")
+        return None  # not inside one layer statement's lines, or after a syntax error
     ni, k, rs, re_ = found
     net_node = a.tree.networks[ni]
     net = next((n for n in a.networks if n.node is net_node), None)
     if net is None or k >= len(net.stmts) or net.stmts[k].stmt is not net_node.layers[k]:
-        return _fallback("the statement is not in the checked network")
+        return None  # the statement is not in the checked network
     old_ir = net.stmts[k]
     if not _simple(old_ir):
-        return _fallback("the statement used a macro, a block or a layer choice")
+        return None  # the statement used a macro, a block or a layer choice
     # Parse the statement's lines of the new text on their own.
     new_re = re_ + delta
     p = Parser(text, rs, new_re)
     if not p.kinds or p.kinds[0] != "name":
-        return _fallback("the new lines do not start with a layer name")
+        return None  # the new lines do not start with a layer name
     p.stmt_col = 0
     stmts = p.parse_layer_list(in_block=False)
     if len(stmts) != 1 or p.diags or p.kinds[p.i] != "eof":
-        return _fallback("the new lines are not exactly one statement without a syntax error")
+        return None  # the new lines are not exactly one statement without a syntax error
     stmt = stmts[0]
     nxt = _SKIP.match(text, new_re).end()
     if text[nxt:nxt + 1] in _CONTINUES:
-        return _fallback("the next line continues the statement")
+        return None  # the next line continues the statement
     # Check it with the macros as they were checked.
     old_checker = a.checker
     ch = Checker(text, a.tree)
@@ -281,7 +281,7 @@ def update(a: Analysis, text: str) -> Pending | None:
         old_checker.macros, old_checker.macro_layers, old_checker.macro_params)
     new_ir = ch.check_stmt(stmt, k)
     if not _simple(new_ir):
-        return _fallback("the statement now uses a macro, a block or a layer choice")
+        return None  # the statement now uses a macro, a block or a layer choice
     # ---- from here on `a` changes
     shapes = next((s for s in a.shapes if s.network is net), None)
     first = sum(len(s.layers) for s in net.stmts[:k])
@@ -314,15 +314,6 @@ def update(a: Analysis, text: str) -> Pending | None:
     a.diagnostics = assemble(a)
     old_checker.detached = [x for x in old_checker.detached if not rs <= x.start <= re_]
     return Pending(a, sh, ni, k, p.comments, ch.detached)
-
-
-last_fallback = ""  # why the last update() returned None (benchmarks and logs show it)
-
-
-def _fallback(why: str) -> None:
-    global last_fallback
-    last_fallback = why
-    return None
 
 
 def reanalyze(a: Analysis, text: str) -> Analysis | None:
