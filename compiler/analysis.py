@@ -90,9 +90,9 @@ def assemble(a: Analysis) -> list[Diagnostic]:
     for res in a.shapes:
         for part in res.stmt_diags:
             diags.extend(part)
-    diags.sort(key=_order)
+    diags.sort(key=position_order)
     return diags
 
 
-def _order(d: Diagnostic) -> tuple[int, str]:
+def position_order(d: Diagnostic) -> tuple[int, str]:
     return d.start, d.code

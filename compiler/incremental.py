@@ -18,12 +18,12 @@ has run only `text` and `diagnostics` may be read.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import fields, replace
 from typing import Any
 
 from compiler import dims as D
-from compiler.analysis import Analysis, assemble
+from compiler.analysis import Analysis, position_order
 from compiler.checks import Checker
 from compiler.diagnostics import Diagnostic, Fix, Related
 from compiler.model import NetworkIR, StmtIR
@@ -152,6 +152,7 @@ class _Shift:
     def __init__(self, at: int, delta: int, rs: int, old_end: int, new_end: int) -> None:
         self.at, self.delta, self.rs = at, delta, rs
         self.old_end, self.new_end = old_end, new_end
+        self.memo: dict[int, Diagnostic] = {}
 
     def map(self, v: int) -> int:
         if v == self.old_end:
@@ -168,13 +169,19 @@ class _Shift:
             _SHIFTERS[type(x)](x, *args)
 
     def diag(self, d: Diagnostic) -> Diagnostic:
+        """The diagnostic with its ranges moved: one new object per old one, wherever it is
+        listed (the file's list and a statement's must keep holding the same object)."""
         rs = self.rs
         if d.end < rs and all(r.end < rs for r in d.related) and all(f.end < rs for f in d.fixes):
             return d
-        m = self.map
-        return replace(d, start=m(d.start), end=m(d.end),
-                       related=tuple(Related(r.message, m(r.start), m(r.end)) for r in d.related),
-                       fixes=tuple(Fix(f.title, m(f.start), m(f.end), f.text) for f in d.fixes))
+        got = self.memo.get(id(d))
+        if got is None:
+            m = self.map
+            got = self.memo[id(d)] = replace(
+                d, start=m(d.start), end=m(d.end),
+                related=tuple(Related(r.message, m(r.start), m(r.end)) for r in d.related),
+                fixes=tuple(Fix(f.title, m(f.start), m(f.end), f.text) for f in d.fixes))
+        return got
 
     def diags(self, ds: list[Diagnostic]) -> list[Diagnostic]:
         return [self.diag(d) for d in ds] if ds else ds
@@ -284,34 +291,61 @@ def update(a: Analysis, text: str) -> Pending | None:
         return None  # the statement now uses a macro, a block or a layer choice
     # ---- from here on `a` changes
     shapes = next((s for s in a.shapes if s.network is net), None)
-    first = sum(len(s.layers) for s in net.stmts[:k])
+    # where statement k's layers start among the network's inferred layers
+    first = bisect_left(shapes.layers, k, key=lambda ls: ls.stmt_index) if shapes is not None else 0
     net_node.layers[k] = stmt
     net.stmts[k] = new_ir
     new_params = sorted(new_ir.params, key=lambda q: q.node.start)
     _replace_params(net, old_ir.params, new_params, rs)
     sh = _Shift(re_, delta, rs, old_ir.stmt.end, stmt.end)
-    reinferred = _reinfer(shapes, net, k, first, old_ir, new_ir, sh) if shapes is not None else None
-    # Diagnostics: the statement's own are new; everything after it moves.
+    reinferred = _reinfer(shapes, net, k, first, old_ir, new_ir, sh) if shapes is not None else ([], [])
+    # Diagnostics: the statement's own are new; those after it move (the ones before it stay:
+    # only lists that can hold a diagnostic after the edit are visited).
+    removed = {id(d) for d in old_ir.diags}
+    added = list(new_ir.diags)
     a.file_diags = sh.diags(a.file_diags)
+    after = False
     for other in a.networks:
-        for s in other.stmts:
-            if s.diags and s is not new_ir:
-                s.diags = sh.diags(s.diags)
-    for other in a.networks:
+        if other is net:
+            after = True
+            for s in net.stmts[k + 1:]:
+                if s.diags:
+                    s.diags = sh.diags(s.diags)
+        elif after:
+            for s in other.stmts:
+                if s.diags:
+                    s.diags = sh.diags(s.diags)
         if other is net and not any(s.layers for s in net.stmts[k + 1:]):
             # The last layer is this statement's or, if it has none now, an earlier one's.
+            removed.update(id(d) for d in net.tail_diags)
             ch.diags = []
             ch.check_output_vs_loss(net)
             net.tail_diags = ch.diags
-        else:
+            added += ch.diags
+        elif other.tail_diags:
             other.tail_diags = sh.diags(other.tail_diags)
+    after = False
     for res in a.shapes:
-        for i, part in enumerate(res.stmt_diags):
-            if part and not (res is shapes and reinferred is not None and k <= i < reinferred):
-                res.stmt_diags[i] = sh.diags(part)
+        parts = res.stmt_diags
+        if res is shapes:
+            after = True
+            old_parts, new_parts = reinferred
+            removed.update(id(d) for part in old_parts for d in part)
+            added += [d for part in new_parts for d in part]
+            lo = k + len(new_parts)
+        elif after:
+            lo = 0
+        else:
+            continue
+        for i in range(lo, len(parts)):
+            if parts[i]:
+                parts[i] = sh.diags(parts[i])
+    merged = [sh.diag(d) for d in a.diagnostics if id(d) not in removed]
+    merged += added
+    merged.sort(key=position_order)
+    a.diagnostics = merged
     a.text = text
     a._index = None
-    a.diagnostics = assemble(a)
     old_checker.detached = [x for x in old_checker.detached if not rs <= x.start <= re_]
     return Pending(a, sh, ni, k, p.comments, ch.detached)
 
@@ -369,9 +403,9 @@ def _replace_params(net: NetworkIR, old: list[HPOParam], new: list[HPOParam], rs
 
 
 def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_ir: StmtIR,
-             new_ir: StmtIR, sh: _Shift) -> int:
+             new_ir: StmtIR, sh: _Shift) -> tuple[list, list]:
     """Re-run shape inference from statement k until its state is the old one again; returns
-    the index of the first statement whose results were kept."""
+    the shape diagnostics of the statements it re-ran, as they were and as they are."""
     inf = res.inference
     old_names = {q.name for q in old_ir.params}
     new_names = {q.name for q in new_ir.params}
@@ -415,10 +449,11 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_ir: Stm
         parts[1:] = [sh.diags(p) for p in parts[1:]]
     gone = old_layers[first:pos]
     old_layers[first:pos] = new_layers
+    old_parts = res.stmt_diags[k:j]
     res.stmt_diags[k:j] = parts
     res.stmt_nested[k:j] = nested
     res.total_params = _new_total(res, gone, new_layers)
-    return j
+    return old_parts, parts
 
 
 def _new_total(res: NetworkShapes, gone: list, added: list) -> Any:

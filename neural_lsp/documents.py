@@ -137,8 +137,8 @@ class DocumentStore:
             start, end = lines.offset(rng.start), lines.offset(rng.end)
             if end < start:
                 start, end = end, start
-            text = text[:start] + ch.text + text[end:]
-            doc._lines = None
+            doc._lines = lines.edited(start, end, ch.text)
+            text = doc._lines.text
         doc.text = text
         doc.version = version
         if not self._update(doc):

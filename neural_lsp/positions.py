@@ -58,6 +58,30 @@ class LineMap:
         self.starts = line_starts(text)
         self.ascii = encoding == UTF32 or text.isascii()
 
+    def edited(self, start: int, end: int, new: str) -> LineMap:
+        """The map of this text with [start, end) replaced by `new`: the line starts before
+        the edit are kept and those after it moved, not found again by reading the text."""
+        old = self.text
+        text = old[:start] + new + old[end:]
+        if "\r" in new or "\r" in old:  # a CR can pair with an LF across the edit
+            return LineMap(text, self.encoding)
+        starts = self.starts
+        i = bisect_right(starts, start)
+        j = bisect_right(starts, end)
+        delta = len(new) - (end - start)
+        inner = []
+        k = new.find("\n")
+        while k >= 0:
+            inner.append(start + k + 1)
+            k = new.find("\n", k + 1)
+        m = object.__new__(LineMap)
+        m.text = text
+        m.encoding = self.encoding
+        m.starts = [*starts[:i], *inner, *(s + delta for s in starts[j:])] if delta or inner \
+            or i != j else [*starts[:i], *starts[j:]]
+        m.ascii = self.encoding == UTF32 or text.isascii()
+        return m
+
     @property
     def line_count(self) -> int:
         return len(self.starts)

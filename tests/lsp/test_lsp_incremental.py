@@ -151,3 +151,18 @@ async def test_typing_anything_in_layer_lines_keeps_every_answer_exact(client):
     fresh = open_doc(client, text)
     await diagnostics(client, fresh, 1)
     assert await everything(client, uri, text) == await everything(client, fresh, text)
+
+
+async def test_line_map_of_an_edit_equals_reading_the_text_again():
+    from neural_lsp.positions import LineMap
+
+    rng = random.Random(3)
+    for _ in range(5000):
+        text = "".join(rng.choice("ab\n é\r") for _ in range(rng.randint(0, 30)))
+        a = rng.randint(0, len(text))
+        b = rng.randint(a, len(text))
+        new = "".join(rng.choice("x\n\n é\r") for _ in range(rng.randint(0, 5)))
+        for enc in ("utf-16", "utf-32"):
+            got = LineMap(text, enc).edited(a, b, new)
+            want = LineMap(text[:a] + new + text[b:], enc)
+            assert (got.text, got.starts, got.ascii) == (want.text, want.starts, want.ascii)
