@@ -70,14 +70,14 @@ def changed_range(old: str, new: str) -> tuple[int, int, int]:
             hi = mid - 1
     a = lo
     lo, hi = 0, n - a  # the common suffix, not overlapping the prefix
-    lo_, ho = len(old), len(new)
+    end_old, end_new = len(old), len(new)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if old[lo_ - mid:lo_ - lo] == new[ho - mid:ho - lo]:
+        if old[end_old - mid:end_old - lo] == new[end_new - mid:end_new - lo]:
             lo = mid
         else:
             hi = mid - 1
-    return a, len(old) - lo, len(new) - lo
+    return a, end_old - lo, end_new - lo
 
 
 # ---------------------------------------------------------------------- offsets
