@@ -433,10 +433,9 @@ class Checker:
         if isinstance(node, Ident):
             return Symbol(node.name)
         if isinstance(node, TupleV):
-            items = [self.eval_value(x, f"{path}[{i}]") for i, x in enumerate(node.items)]
-            if len(items) == 1 and not node.trailing_comma:
-                return items[0]
-            return tuple(items)
+            if len(node.items) == 1 and not node.trailing_comma:
+                return self.eval_value(node.items[0], path, mode)  # a group: `(x)` is x
+            return tuple(self.eval_value(x, f"{path}[{i}]") for i, x in enumerate(node.items))
         if isinstance(node, ListV):
             return [self.eval_value(x, f"{path}[{i}]") for i, x in enumerate(node.items)]
         if isinstance(node, DictV):
@@ -631,7 +630,7 @@ class Checker:
                         continue
                     hp.options[j] = self.validate(p, opt, hp.option_nodes[j], owner)
             else:
-                self.validate_range(p, hp, node)
+                self.validate_range(p, hp, hp.node)
             return value
         if value is None and node is None:
             return None

@@ -50,3 +50,35 @@ def test_edited_examples_and_render(text, i, j, ins):
     for n in a.networks:
         if n.space:
             render(edited, n.space, n.space.defaults())
+
+
+def _wrap_hpo(text: str, every: int) -> str:
+    """Every `every`-th HPO(...) expression in parentheses: `(HPO(range(8, 64)))`."""
+    out, i, n = [], 0, 0
+    while True:
+        j = text.find("HPO(", i)
+        if j < 0:
+            out.append(text[i:])
+            return "".join(out)
+        depth, k = 0, j + 3
+        while k < len(text):
+            depth += {"(": 1, ")": -1}.get(text[k], 0)
+            k += 1
+            if depth == 0:
+                break
+        n += 1
+        wrap = n % every == 0
+        out.append(text[i:j] + ("(" if wrap else "") + text[j:k] + (")" if wrap else ""))
+        i = k
+
+
+def test_parenthesized_hpo_values():
+    """A value in parentheses is the value (a one-element group, not a tuple): an HPO range
+    written so once raised AttributeError in the checks."""
+    for text in EXAMPLES:
+        for every in (1, 2, 3):
+            a = analyze(_wrap_hpo(text, every))
+            assert not a.syntax_errors
+    a = analyze("network N { input: (8,) layers:\n  Dense((HPO(range(8, 64))))\n  Output(2)\n}\n")
+    assert a.errors == [], [d.message for d in a.errors]
+    assert a.networks[0].space.params[0].name == "layers[0].Dense.units"
