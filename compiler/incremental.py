@@ -303,7 +303,11 @@ def update(a: Analysis, text: str) -> Pending | None:
     # only lists that can hold a diagnostic after the edit are visited).
     removed = {id(d) for d in old_ir.diags}
     added = list(new_ir.diags)
-    a.file_diags = sh.diags(a.file_diags)
+    # A syntax error in the statement's old lines (it parsed, recovering inside its brackets):
+    # the new lines parse cleanly, so it is gone.
+    fixed = [d for d in a.file_diags if d.code.startswith("N1") and rs <= d.start <= re_]
+    removed.update(id(d) for d in fixed)
+    a.file_diags = sh.diags([d for d in a.file_diags if id(d) not in removed])
     after = False
     for other in a.networks:
         if other is net:
@@ -378,7 +382,7 @@ def _statement(a: Analysis, start: int, old_end: int) -> tuple[int, int, int, in
                 continue
             if _BLANK.fullmatch(old, rs, s.start) is None or _TRAILER.fullmatch(old, s.end, re_) is None:
                 return None
-            if any(d.code.startswith("N1") and d.start <= re_ for d in a.file_diags):
+            if any(d.code.startswith("N1") and d.start < rs for d in a.file_diags):
                 return None  # recovery from a syntax error before it may read it differently
             return ni, j, rs, re_
         return None

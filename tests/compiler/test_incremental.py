@@ -249,3 +249,19 @@ def test_edits_with_effects_beyond_the_statement_fall_back(new_line):
     a = analyze(text)
     assert update(a, text.replace("    Dense(16)\n", new_line)) is None
     assert_same(a, text)  # untouched
+
+
+@pytest.mark.parametrize("fixed", ['Dense(64, activation="relu")', "Dense(64)", "Dense(64, activation=x)"])
+def test_fixing_a_syntax_error_inside_the_statement_is_incremental(fixed):
+    """The statement parsed with an error (recovered inside its brackets); its new lines parse
+    cleanly: the error goes, and the result is a fresh analysis's."""
+    text = ("network N {\n  input: (8,)\n  layers:\n    Dense(16)\n    Dense(64, activation=)\n"
+            "    Output(2)\n  loss: mse\n}\n")
+    a = analyze(text)
+    assert [d.code for d in a.syntax_errors] == ["N102"]
+    new = text.replace("Dense(64, activation=)", fixed)
+    assert reanalyze(a, new) is a
+    assert_same(a, new)
+    assert not a.syntax_errors
+    # ...while making one stays a full analysis (recovery may read past the statement)
+    assert update(analyze(new), text) is None
