@@ -5,7 +5,11 @@ For documents of 100, 1,000 and 10,000 layers, a real LSP client (pygls's) measu
                        until the publishDiagnostics for that version arrives (a number that
                        keeps its length, then one whose length changes at every edit);
   hover:               a hover request on a layer in the middle, until its answer, sent as
-                       soon as the edit's diagnostics arrive.
+                       soon as the edit's diagnostics arrive;
+  typing a line:       each edit (until its diagnostics) while a new layer line is typed key
+                       by key in the middle, 20 ms apart, the editor closing brackets and
+                       quotes; two of those texts (the line's first key, and `activation=`
+                       with no value yet) are analysed whole: the p95 is that analysis.
 The floor is the same measurement against a bare pygls server that does nothing (it
 publishes empty diagnostics on every change and answers every hover with a fixed text).
 Ratios are ours / floor. Also printed: the in-process analysis time of the same text
@@ -152,8 +156,39 @@ async def measure(argv: list[str], text: str, samples: int, warmup: int) -> dict
             if i >= warmup:
                 out[ek].append(took_edit)
                 out[hk].append(took_hover)
+    # Third: a new layer line typed key by key after that line, brackets and quotes closed
+    # by the editor as VS Code does (typing over a closer moves the cursor, no edit).
+    out["typing"] = []
+    current = lines[mid][:col] + width + lines[mid][col + 2:]  # the line as the edits left it
+    for line, start, end, text in typing_edits(current, mid):
+        version += 1
+        await asyncio.sleep(KEY_GAP)
+        out["typing"].append(await s.edit(uri, version, line, start, end, text))
     await s.stop()
     return out
+
+
+TYPED = 'Dense(64, activation="relu")'
+KEY_GAP = 0.02  # seconds between keys: 50 a second, faster than anyone types
+
+
+def typing_edits(after: str, line: int) -> list[tuple[int, int, int, str]]:
+    """(line, start, end, text) of each edit an editor sends while TYPED is typed on a new
+    line below `after` (Enter keeps the indentation; ( and " are closed automatically)."""
+    indent = after[:len(after) - len(after.lstrip())]
+    edits = [(line, len(after), len(after), "\n" + indent)]
+    row, col, buf = line + 1, len(indent), ""
+    closers = {"(": ")", '"': '"'}
+    for ch in TYPED:
+        if buf[col - len(indent):col - len(indent) + 1] == ch and ch in closers.values():
+            col += 1  # typed over the closer the editor inserted
+            continue
+        ins = ch + closers.get(ch, "")
+        edits.append((row, col, col, ins))
+        i = col - len(indent)
+        buf = buf[:i] + ins + buf[i:]
+        col += 1
+    return edits
 
 
 def stats(xs: list[float]) -> tuple[float, float]:
@@ -184,7 +219,8 @@ async def main_async(args: argparse.Namespace) -> None:
         mine = await measure(ours, text, samples, args.warmup)
         startups.append((n, mine["startup"], floor["startup"]))
         for what, key in (("edit -> diagnostics", "edit"), ("hover", "hover"),
-                          ("  same, length changes", "edit_len"), ("  hover right after", "hover_len")):
+                          ("  same, length changes", "edit_len"), ("  hover right after", "hover_len"),
+                          (f"typing a line ({len(mine['typing'])})", "typing")):
             om, op = stats(mine[key])
             fm, fp = stats(floor[key])
             print(f"{n:>7,} {what:<22} {om:>8.2f}ms {op:>6.2f}ms {fm:>8.2f}ms {fp:>6.2f}ms "
