@@ -275,8 +275,8 @@ def update(a: Analysis, text: str) -> Pending | None:
         return None  # the new lines do not start with a layer name
     p.stmt_col = 0
     stmts = p.parse_layer_list(in_block=False)
-    if len(stmts) != 1 or p.diags or p.kinds[p.i] != "eof":
-        return None  # the new lines are not exactly one statement without a syntax error
+    if len(stmts) != 1 or p.diags or p.kinds[p.i] != "eof" or p.ends[p.i - 1] != stmts[0].end:
+        return None  # not exactly one statement without a syntax error (or a separator after it)
     stmt = stmts[0]
     nxt = _SKIP.match(text, new_re).end()
     if text[nxt:nxt + 1] in _CONTINUES:

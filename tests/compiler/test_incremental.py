@@ -30,7 +30,8 @@ SNIPPETS = ["1", "0", "7", "5", "x", "e", ", ", "(", ")", '"', '"relu"', "units=
             "HPO(choice(3, 5))", "HPO(range(8, 64, step=8))", "HPO(log_range(1e-4, 1e-2))",
             "\n", "#", " # note", "Dense", "Dropout(0.5)", "Flatten()", "Conv2D(8, (3,3))",
             "MaxPooling2D((2,2))", "filters=", "activation=", "'same'", "-", ".", "{", "}", ":", "@",
-            "Residual", "Output(10)", "Dens", "kernel_size=(5,5)", "padding=", " "]
+            "Residual", "Output(10)", "Dens", "kernel_size=(5,5)", "padding=", " ", ";", ",",
+            " Dense(3)"]
 
 
 # ---------------------------------------------------------------------- structural dump
@@ -265,3 +266,13 @@ def test_fixing_a_syntax_error_inside_the_statement_is_incremental(fixed):
     assert not a.syntax_errors
     # ...while making one stays a full analysis (recovery may read past the statement)
     assert update(analyze(new), text) is None
+
+
+@pytest.mark.parametrize("old, new", [("Output(2)", "Output(2),"), ("Output(2)", "Output(2);"),
+                                      ("Dense(16)", "Dense(16);"), ("Output(2)", "Output(2) Dense(3)")])
+def test_separators_and_second_statements_on_the_line(old, new):
+    text = "network N {\n  input: (8,)\n  layers:\n    Dense(16)\n    Output(2)\n  loss: mse\n}\n"
+    edited = text.replace(old, new)
+    got = reanalyze(analyze(text), edited)
+    if got is not None:
+        assert_same(got, edited)
