@@ -1,9 +1,11 @@
 """Open documents, their edits, and one compiler analysis per (uri, version).
 
 Edits are applied here (not in pygls' workspace, whose line model splits on more
-characters than LSP clients do and costs O(document) per access). Analyses run in one
-worker thread; while one runs, newer edits coalesce so only the latest text is analysed
-next, and a result is published only if its version is still the document's version.
+characters than LSP clients do and costs O(document) per access). An edit inside one layer
+statement updates the current analysis in place, right away (compiler.incremental: time
+that does not grow with the file). Other edits are analysed whole in one worker thread;
+while one runs, newer edits coalesce so only the latest text is analysed next, and a
+result is published only if its version is still the document's version.
 """
 
 from __future__ import annotations
