@@ -1,16 +1,20 @@
-"""Re-analysis after an edit inside one layer statement, in time that does not grow with the file.
+"""Re-analysis after an edit among a network's layer statements, in time that does not grow
+with the file.
 
 Typing in a network's `layers:` (a value, a name, an argument) changes one statement. Then only
-that statement is tokenized, parsed and checked again; shapes are re-inferred from it until they
-agree with the previous analysis again; every offset after it moves by the edit's length.
-Anything else (an edit outside a statement, a syntax error before it, macros, blocks, HPO layer
-choices, a statement split in two) returns None and the caller runs `analyze()`: the result is
-always the one `analyze(new_text)` gives (tests/compiler/test_incremental.py compares them on
-random edits).
+that statement's lines are tokenized, parsed and checked again; shapes are re-inferred from it
+until they agree with the previous analysis again; every offset after it moves by the edit's
+length. When the number of statements changes (a line typed or deleted), the later statements'
+indices, and so their HPO names, move: the lines from the edit to the end of the list are
+analysed again (cheap near the end, where new layers are usually written). Anything else
+(an edit outside the layer statements, a syntax error before it or in the new lines, macros,
+blocks, HPO layer choices) returns None and the caller runs `analyze()`: the result is always
+the one `analyze(new_text)` gives (tests/compiler/test_incremental.py compares them on random
+edits).
 
 The previous analysis is updated in place, in two steps: `update()` brings the diagnostics up to
 date (what an editor shows first) and `Pending.finish()` moves the offsets of everything after
-the statement. Offsets live in the syntax tree only (the checked model and the search space
+the statements. Offsets live in the syntax tree only (the checked model and the search space
 read them from its nodes), so that is one walk over the nodes after the edit. Until `finish()`
 has run only `text` and `diagnostics` may be read.
 """
@@ -51,8 +55,7 @@ from compiler.syntax import (
     TupleV,
 )
 
-_BLANK = re.compile(r"[ \t\r\f\v\ufeff]*")
-_TRAILER = re.compile(r"[ \t\r\f\v\ufeff]*(?:(?:#|//)[^\n]*)?")
+_GAP = re.compile(r"(?:[ \t\r\f\v\ufeff\n]|(?:#|//)[^\n]*)*")  # blanks and comments only
 _SKIP = re.compile(r"(?:\s|(?:#|//)[^\n]*)*")
 # A statement goes on over a line break if the next line starts with one of these.
 _CONTINUES = frozenset("*@{(")
@@ -191,12 +194,12 @@ class _Shift:
 class Pending:
     """An update whose diagnostics are done; `finish()` moves the remaining offsets."""
 
-    def __init__(self, analysis: Analysis, shift: _Shift, net_index: int, k: int,
+    def __init__(self, analysis: Analysis, shift: _Shift, net_index: int, after: int,
                  comments: list[Comment], detached: list) -> None:
         self.analysis = analysis
         self.shift = shift
         self.net_index = net_index
-        self.k = k
+        self.after = after  # index of the first statement after the new ones
         self.comments = comments
         self.detached = detached
         self.done = False
@@ -205,18 +208,18 @@ class Pending:
         if self.done:
             return self.analysis
         self.done = True
-        a, sh, k = self.analysis, self.shift, self.k
+        a, sh = self.analysis, self.shift
         tree: File = a.tree
         net_node = tree.networks[self.net_index]
         if sh.delta or sh.new_end != sh.old_end:
-            # The syntax tree: the edited network around its new statement, then the rest.
+            # The syntax tree: the edited network around its new statements, then the rest.
             for f in _SYNTAX_OFFSETS[Network]:
                 setattr(net_node, f, sh.map(getattr(net_node, f)))
             if net_node.layers_key is not None:
                 net_node.layers_key = tuple(sh.map(v) for v in net_node.layers_key)
             sh.node(net_node.sections)
             sh.node(net_node.inputs)
-            sh.node((net_node.layers or [])[k + 1:])
+            sh.node((net_node.layers or [])[self.after:])
             for f in ("loss", "optimizer", "metrics", "train", "execute", "unknown"):
                 sh.node(getattr(net_node, f))
             sh.node([n for n in tree.networks if n is not net_node])
@@ -251,60 +254,78 @@ class Pending:
 
 def update(a: Analysis, text: str) -> Pending | None:
     """Bring `a` (the analysis of another version of the text) up to `text` in place when the
-    edit stays inside one layer statement; None (and `a` untouched) otherwise."""
+    edit stays inside a network's layer statements; None (and `a` untouched) otherwise."""
     old = a.text
     if a.checker is None or text == old:
         return None  # no previous analysis to update, or no change
-    start, old_end, new_end = changed_range(old, text)
-    delta = new_end - old_end
-    found = _statement(a, start, old_end)
+    edit = changed_range(old, text)
+    found = None
+    for start, old_end, new_end in (edit, _leftmost(old, text, *edit)):
+        found = _region(a, start, old_end)
+        if found is not None:
+            delta = new_end - old_end
+            break
     if found is None:
-        return None  # not inside one layer statement's lines, or after a syntax error
-    ni, k, rs, re_ = found
+        return None  # not inside the layer statements' lines, or after a syntax error
+    ni, k, count, rs, re_ = found
     net_node = a.tree.networks[ni]
     net = next((n for n in a.networks if n.node is net_node), None)
-    if net is None or k >= len(net.stmts) or net.stmts[k].stmt is not net_node.layers[k]:
-        return None  # the statement is not in the checked network
-    old_ir = net.stmts[k]
-    if not _simple(old_ir):
-        return None  # the statement used a macro, a block or a layer choice
-    # Parse the statement's lines of the new text on their own.
+    n_stmts = len(net_node.layers)
+    if net is None or len(net.stmts) != n_stmts or any(
+            net.stmts[i].stmt is not net_node.layers[i] for i in (k, k + count - 1) if i < n_stmts):
+        return None  # the statements are not all in the checked network
+    parsed = _parse(text, rs, re_ + delta)
+    if parsed is not None and len(parsed[0]) != count and k + count < n_stmts:
+        # The number of statements changes: every later index (and name) would move, so the
+        # rest of the list is parsed again too.
+        last_end = net_node.layers[-1].end
+        re_ = max(re_, _line_end(old, last_end))
+        if _GAP.fullmatch(old, last_end, re_) is None:
+            return None
+        count = n_stmts - k
+        parsed = _parse(text, rs, re_ + delta)
+    if parsed is None:
+        return None  # not statements without a syntax error, from a layer name on
+    stmts, p = parsed
+    if not stmts and k + count == n_stmts and (
+            k == 0 or _GAP.fullmatch(old, net_node.layers[k - 1].end, rs) is None):
+        return None  # no layer left, or the new last one has a separator after it
     new_re = re_ + delta
-    p = Parser(text, rs, new_re)
-    if not p.kinds or p.kinds[0] != "name":
-        return None  # the new lines do not start with a layer name
-    p.stmt_col = 0
-    stmts = p.parse_layer_list(in_block=False)
-    if len(stmts) != 1 or p.diags or p.kinds[p.i] != "eof" or p.ends[p.i - 1] != stmts[0].end:
-        return None  # not exactly one statement without a syntax error (or a separator after it)
-    stmt = stmts[0]
     nxt = _SKIP.match(text, new_re).end()
     if text[nxt:nxt + 1] in _CONTINUES:
-        return None  # the next line continues the statement
-    # Check it with the macros as they were checked.
+        return None  # the next line continues the statement before it
+    old_irs = net.stmts[k:k + count]
+    if not all(_simple(x) for x in old_irs):
+        return None  # a statement used a macro, a block or a layer choice
+    # Check them with the macros as they were checked.
     old_checker = a.checker
     ch = Checker(text, a.tree)
     ch.macros, ch.macro_layers, ch.macro_params = (
         old_checker.macros, old_checker.macro_layers, old_checker.macro_params)
-    new_ir = ch.check_stmt(stmt, k)
-    if not _simple(new_ir):
-        return None  # the statement now uses a macro, a block or a layer choice
+    new_irs = [ch.check_stmt(st, k + i) for i, st in enumerate(stmts)]
+    if not all(_simple(x) for x in new_irs):
+        return None  # a statement now uses a macro, a block or a layer choice
     # ---- from here on `a` changes
+    m = len(stmts)
     shapes = next((s for s in a.shapes if s.network is net), None)
     # where statement k's layers start among the network's inferred layers
     first = bisect_left(shapes.layers, k, key=lambda ls: ls.stmt_index) if shapes is not None else 0
-    net_node.layers[k] = stmt
-    net.stmts[k] = new_ir
-    new_params = sorted(new_ir.params, key=lambda q: q.node.start)
-    _replace_params(net, old_ir.params, new_params, rs)
-    sh = _Shift(re_, delta, rs, old_ir.stmt.end, stmt.end)
-    reinferred = _reinfer(shapes, net, k, first, old_ir, new_ir, sh) if shapes is not None else ([], [])
-    # Diagnostics: the statement's own are new; those after it move (the ones before it stay:
+    net_node.layers[k:k + count] = stmts
+    net.stmts[k:k + count] = new_irs
+    old_params = [q for x in old_irs for q in x.params]
+    new_params = sorted((q for x in new_irs for q in x.params), key=lambda q: q.node.start)
+    _replace_params(net, old_params, new_params, rs)
+    old_last = old_irs[-1].stmt.end if old_irs else -1
+    new_last = stmts[-1].end if stmts else net_node.layers[k - 1].end
+    sh = _Shift(re_, delta, rs, old_last, new_last)
+    reinferred = _reinfer(shapes, net, k, first, old_irs, new_irs, sh) \
+        if shapes is not None else ([], [])
+    # Diagnostics: the statements' own are new; those after them move (the ones before stay:
     # only lists that can hold a diagnostic after the edit are visited).
-    removed = {id(d) for d in old_ir.diags}
-    added = list(new_ir.diags)
-    # A syntax error in the statement's old lines (it parsed, recovering inside its brackets):
-    # the new lines parse cleanly, so it is gone.
+    removed = {id(d) for x in old_irs for d in x.diags}
+    added = [d for x in new_irs for d in x.diags]
+    # A syntax error in the old lines (a statement that parsed, recovering inside its
+    # brackets): the new lines parse cleanly, so it is gone.
     fixed = [d for d in a.file_diags if d.code.startswith("N1") and rs <= d.start <= re_]
     removed.update(id(d) for d in fixed)
     a.file_diags = sh.diags([d for d in a.file_diags if id(d) not in removed])
@@ -312,15 +333,15 @@ def update(a: Analysis, text: str) -> Pending | None:
     for other in a.networks:
         if other is net:
             after = True
-            for s in net.stmts[k + 1:]:
-                if s.diags:
-                    s.diags = sh.diags(s.diags)
+            for st in net.stmts[k + m:]:
+                if st.diags:
+                    st.diags = sh.diags(st.diags)
         elif after:
-            for s in other.stmts:
-                if s.diags:
-                    s.diags = sh.diags(s.diags)
-        if other is net and not any(s.layers for s in net.stmts[k + 1:]):
-            # The last layer is this statement's or, if it has none now, an earlier one's.
+            for st in other.stmts:
+                if st.diags:
+                    st.diags = sh.diags(st.diags)
+        if other is net and not any(st.layers for st in net.stmts[k + m:]):
+            # The last layer is one of these statements' or, if they have none, an earlier one.
             removed.update(id(d) for d in net.tail_diags)
             ch.diags = []
             ch.check_output_vs_loss(net)
@@ -351,7 +372,7 @@ def update(a: Analysis, text: str) -> Pending | None:
     a.text = text
     a._index = None
     old_checker.detached = [x for x in old_checker.detached if not rs <= x.start <= re_]
-    return Pending(a, sh, ni, k, p.comments, ch.detached)
+    return Pending(a, sh, ni, k + m, p.comments, ch.detached)
 
 
 def reanalyze(a: Analysis, text: str) -> Analysis | None:
@@ -361,32 +382,78 @@ def reanalyze(a: Analysis, text: str) -> Analysis | None:
 
 
 # ---------------------------------------------------------------------- helpers
-def _statement(a: Analysis, start: int, old_end: int) -> tuple[int, int, int, int] | None:
-    """(network index, statement index, first, end of lines) of the top-level layer statement
-    whose lines hold the whole edit and nothing else; None if there is none."""
+def _leftmost(old: str, new: str, start: int, old_end: int, new_end: int,
+              limit: int = 256) -> tuple[int, int, int]:
+    """An insertion or a deletion moved as far left as it can go and give the same text: a
+    line typed after `Output(2)` is found inserted in the middle of the next line's
+    indentation, which drags that line (`loss: ...`) into the edit; moved left, it is not."""
+    if old_end == start:  # insertion: new[start:new_end]
+        while limit and start > 0 and new[new_end - 1] == old[start - 1]:
+            start, old_end, new_end, limit = start - 1, old_end - 1, new_end - 1, limit - 1
+    elif new_end == start:  # deletion: old[start:old_end]
+        while limit and start > 0 and old[old_end - 1] == old[start - 1]:
+            start, old_end, new_end, limit = start - 1, old_end - 1, new_end - 1, limit - 1
+    return start, old_end, new_end
+
+
+def _line_start(text: str, i: int) -> int:
+    return text.rfind("\n", 0, i) + 1
+
+
+def _line_end(text: str, i: int) -> int:
+    j = text.find("\n", i)
+    return len(text) if j < 0 else j
+
+
+def _region(a: Analysis, start: int, old_end: int) -> tuple[int, int, int, int, int] | None:
+    """(network index, first statement, statement count, start, end): the whole lines around
+    the edit, holding `count` layer statements from index `first` and only blanks and comments
+    besides; None if the edit reaches anything else."""
     old = a.text
     for ni, n in enumerate(a.tree.networks):
         if not (n.start <= start and old_end <= n.end) or not n.layers:
             continue
         stmts = n.layers
-        k = bisect_right(stmts, start, key=lambda s: s.start) - 1
-        for j in (k, k + 1):
-            if not 0 <= j < len(stmts):
-                continue
-            s = stmts[j]
-            rs = old.rfind("\n", 0, s.start) + 1
-            re_ = old.find("\n", s.end)
-            if re_ < 0:
-                re_ = len(old)
-            if not (rs <= start and old_end <= re_):
-                continue
-            if _BLANK.fullmatch(old, rs, s.start) is None or _TRAILER.fullmatch(old, s.end, re_) is None:
+        rs, re_ = _line_start(old, start), _line_end(old, old_end)
+        while True:  # grow to the whole lines of every statement it touches
+            k = bisect_left(stmts, rs, key=lambda s: s.end)
+            last = bisect_left(stmts, re_, key=lambda s: s.start) - 1
+            grown_s = min(rs, _line_start(old, stmts[k].start)) if k <= last else rs
+            grown_e = max(re_, _line_end(old, stmts[last].end)) if k <= last else re_
+            if (grown_s, grown_e) == (rs, re_):
+                break
+            rs, re_ = grown_s, grown_e
+        if k > last:  # only blank lines: take the statement before along (its end may move)
+            if k == 0:
                 return None
-            if any(d.code.startswith("N1") and d.start < rs for d in a.file_diags):
-                return None  # recovery from a syntax error before it may read it differently
-            return ni, j, rs, re_
-        return None
+            k = last = k - 1
+            rs = _line_start(old, stmts[k].start)
+        pos = rs  # blanks and comments around the statements, nothing else (no section key)
+        for s in stmts[k:last + 1]:
+            if _GAP.fullmatch(old, pos, s.start) is None:
+                return None
+            pos = s.end
+        if _GAP.fullmatch(old, pos, re_) is None:
+            return None
+        if any(d.code.startswith("N1") and d.start < rs for d in a.file_diags):
+            return None  # recovery from a syntax error before it may read it differently
+        return ni, k, last - k + 1, rs, re_
     return None
+
+
+def _parse(text: str, rs: int, re_: int):
+    """The layer statements of text[rs:re_] and their parser, or None unless they parse
+    cleanly from a layer name on, and end with the last statement (no separator after it)."""
+    p = Parser(text, rs, re_)
+    if p.kinds[0] == "eof":
+        return [], p
+    if p.kinds[0] != "name":
+        return None
+    p.stmt_col = 0
+    stmts = p.parse_layer_list(in_block=False)
+    if not stmts or p.diags or p.kinds[p.i] != "eof" or p.ends[p.i - 1] != stmts[-1].end:
+        return None
+    return stmts, p
 
 
 def _simple(s: StmtIR) -> bool:
@@ -406,56 +473,66 @@ def _replace_params(net: NetworkIR, old: list[HPOParam], new: list[HPOParam], rs
     ps[:] = [*ps[:at], *new, *(q for q in ps[at:] if id(q) not in gone)]
 
 
-def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_ir: StmtIR,
-             new_ir: StmtIR, sh: _Shift) -> tuple[list, list]:
-    """Re-run shape inference from statement k until its state is the old one again; returns
-    the shape diagnostics of the statements it re-ran, as they were and as they are."""
+def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_irs: list[StmtIR],
+             new_irs: list[StmtIR], sh: _Shift) -> tuple[list, list]:
+    """Re-run shape inference from statement k: the new statements, then the ones after them
+    until the state is the old one again. Returns the shape diagnostics of the statements it
+    re-ran, as they were and as they are."""
     inf = res.inference
-    old_names = {q.name for q in old_ir.params}
-    new_names = {q.name for q in new_ir.params}
+    old_params = [q for x in old_irs for q in x.params]
+    new_params = [q for x in new_irs for q in x.params]
+    old_names = {q.name for q in old_params}
+    new_names = {q.name for q in new_params}
     for name in old_names:
         inf.params.pop(name, None)
-    inf.params.update((q.name, q) for q in new_ir.params)
+    inf.params.update((q.name, q) for q in new_params)
     inf.shared -= old_names
-    seen: set[str] = set()
-    for layer in new_ir.layers:
-        for _pname, ref in inf._shape_refs(layer) if layer.spec else []:
-            n = ref.param.name
-            (inf.shared if n in seen else seen).add(n)
+    for x in new_irs:  # a parameter used by several layers of one statement (`* N`) is shared
+        seen: set[str] = set()
+        for layer in x.layers:
+            for _pname, ref in inf._shape_refs(layer) if layer.spec else []:
+                name = ref.param.name
+                (inf.shared if name in seen else seen).add(name)
     if inf.has_blocks:
         inf.shared.update(new_names)
     inf.static = {}
     inf.reported = set()
     inf.diags = []
-    old_by = {q.name: q for q in old_ir.params}
-    watch = {q.name for q in new_ir.params if not _same_param(old_by.get(q.name), q)}
+    old_by = {q.name: q for q in old_params}
+    watch = {q.name for q in new_params if not _same_param(old_by.get(q.name), q)}
     watch.update(old_names - new_names)
     old_layers = res.layers
     state = old_layers[first - 1].outputs if first else inf.input_state()
-    old_state = state
     new_layers: list = []
     parts: list = []
     nested: list = []
-    pos = first
-    j = k
+    for x in new_irs:
+        state = inf.stmt(x, state, new_layers, parts, nested)
+    pos = first + sum(len(x.layers) for x in old_irs)
+    old_state = old_layers[pos - 1].outputs if pos > first else (
+        old_layers[first - 1].outputs if first else inf.input_state())
+    j = k + len(new_irs)
     stmts = net.stmts
-    while j < len(stmts):
-        count = len(old_ir.layers) if j == k else len(stmts[j].layers)
-        state = inf.stmt(stmts[j], state, new_layers, parts, nested)
-        pos += count
-        if count:
-            old_state = old_layers[pos - 1].outputs
-        j += 1
-        if _same_state(state, old_state, watch):
-            break
-    if j > k + 1:
-        # Statements after k were re-inferred on old offsets: their diagnostics move too.
-        parts[1:] = [sh.diags(p) for p in parts[1:]]
+    if not _same_state(state, old_state, watch):
+        while j < len(stmts):
+            count = len(stmts[j].layers)
+            state = inf.stmt(stmts[j], state, new_layers, parts, nested)
+            pos += count
+            if count:
+                old_state = old_layers[pos - 1].outputs
+            j += 1
+            if _same_state(state, old_state, watch):
+                break
+    kept = len(new_irs)
+    if len(parts) > kept:
+        # Statements after them were re-inferred on old offsets: their diagnostics move too.
+        parts[kept:] = [sh.diags(p) for p in parts[kept:]]
     gone = old_layers[first:pos]
     old_layers[first:pos] = new_layers
-    old_parts = res.stmt_diags[k:j]
-    res.stmt_diags[k:j] = parts
-    res.stmt_nested[k:j] = nested
+    end_old = k + len(old_irs) + (len(parts) - kept)
+    old_parts = res.stmt_diags[k:end_old]
+    res.stmt_diags[k:end_old] = parts
+    res.stmt_nested[k:end_old] = nested
     res.total_params = _new_total(res, gone, new_layers)
     return old_parts, parts
 

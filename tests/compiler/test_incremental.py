@@ -241,7 +241,6 @@ def test_shape_change_flows_to_later_layers_and_back():
     "    MyBlock\n",                        # a macro
     "    ResidualConnection { Dense(8) }\n",  # a block
     "    HPO(choice(Dense(8), Dropout(0.5)))\n",  # a layer choice
-    "    Dense(8)\n    Dense(9)\n",           # two statements
     "    Dense(8\n",                         # a syntax error
 ])
 def test_edits_with_effects_beyond_the_statement_fall_back(new_line):
@@ -276,3 +275,81 @@ def test_separators_and_second_statements_on_the_line(old, new):
     got = reanalyze(analyze(text), edited)
     if got is not None:
         assert_same(got, edited)
+
+
+LIST = ("network N {\n  input: (8,)\n  layers:\n    Dense(16)\n    Dense(HPO(choice(8, 12)))\n"
+        "    Dropout(0.5)  # regularise\n    Output(2)\n  loss: categorical_crossentropy\n"
+        "  optimizer: Adam(learning_rate=HPO(log_range(1e-4, 1e-2)))\n}\n")
+
+
+@pytest.mark.parametrize("old, new", [
+    ("    Dense(16)\n", "    Dense(16)\n    Dense(4)\n"),           # a statement inserted
+    ("    Dense(16)\n", "    Dense(16)\n    \n"),                   # Enter: a blank line
+    ("    Dense(16)\n    \n", "    Dense(16)\n    D\n"),          # its first key
+    ("    Output(2)\n", "    Output(2)\n    Dense(3)\n"),          # one appended
+    ("    Dropout(0.5)  # regularise\n", ""),                      # one deleted
+    ("    Dense(16)\n", ""),                                       # the first deleted
+    ("Dense(16)", "Dense(16)\n    Dense(HPO(choice(2, 4)))"),     # a line split in two
+    ("    Dense(16)\n    Dense(HPO", "    Dense(HPO"),              # two lines joined
+    ("    Dropout(0.5)  # regularise\n    Output(2)\n", ""),       # the last two deleted
+])
+def test_statements_inserted_or_deleted_reparse_the_rest_of_the_list(old, new):
+    """A change in the number of statements re-parses from there to the end of the list (the
+    later statements' indices, and so their HPO names, move): still what a fresh analysis
+    gives, and untouched when the list would become empty."""
+    text = LIST if old in LIST else LIST.replace("    Dense(16)\n", "    Dense(16)\n    \n")
+    assert old in text
+    edited = text.replace(old, new, 1)
+    a = analyze(text)
+    got = reanalyze(a, edited)
+    assert got is a, "handled without a full analysis"
+    assert_same(a, edited)
+
+
+def test_deleting_every_statement_is_a_full_analysis():
+    body = "    Dense(16)\n    Dense(HPO(choice(8, 12)))\n    Dropout(0.5)  # regularise\n    Output(2)\n"
+    assert update(analyze(LIST), LIST.replace(body, "")) is None
+
+
+NEW_LINES = ["    Dense(4)", "    Dropout(0.5)", "    Flatten()", "    Dense(HPO(choice(8, 16)))",
+             '    Conv2D(8, (3,3), padding="same")', "    ", "", "    # comment", '    Output(10, "softmax")',
+             "    D", "    Dense(", "    BatchNormalization() * 2", '    Dense(8) @ "cpu"',
+             "    ResidualConnection { Dense(4) }", "    ResBlock", "    Dense(3);", "  loss: mse"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_line_edits_match_full_analysis(seed):
+    """Lines inserted, deleted, duplicated, swapped or extended in the layer lists, one
+    analysis updated edit after edit."""
+    rng = random.Random(500 + seed)
+    applied = 0
+    for _ in range(40):
+        text = rng.choice([*EXAMPLES, program(30), LIST])
+        a = analyze(text)
+        for _ in range(rng.choice([1, 3, 8])):
+            lines = text.split("\n")
+            spans = layer_lines(text)
+            if not spans:
+                break
+            li = text.count("\n", 0, rng.choice(spans)[0])
+            op = rng.random()
+            if op < 0.35:
+                lines.insert(li + rng.choice([0, 1]), rng.choice(NEW_LINES))
+            elif op < 0.6:
+                del lines[li]
+            elif op < 0.75:
+                lines.insert(li, lines[li])
+            elif op < 0.9:
+                j = min(len(lines) - 1, li + rng.choice([-1, 1]))
+                lines[li], lines[j] = lines[j], lines[li]
+            else:
+                lines[li] += rng.choice([" Dense(2)", ";", ",", " # c"])
+            new = "\n".join(lines)
+            got = reanalyze(a, new)
+            if got is None:
+                a = analyze(new)
+            else:
+                applied += 1
+                assert_same(got, new)
+            text = new
+    assert applied > 40, applied
