@@ -58,6 +58,8 @@ class TableReporter:
     def __exit__(self, *exc):
         self.live.update(self._table())
         self.live.__exit__(*exc)
+        if not self.console.is_terminal:
+            self.console.line()  # rich ends the table with a line break only on a terminal
 
     def _table(self):
         from rich.table import Table
