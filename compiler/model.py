@@ -29,13 +29,12 @@ class HPORef:
         return f"HPO<{self.param.name}>"
 
 
-@dataclass(slots=True, eq=False)
-class CallValue:
-    """A call used as a value, e.g. `ExponentialDecay(0.1, 1000, 0.96)`."""
+class _AtNode:
+    """Offsets read from the syntax node: they live in the tree only, so an edit moves them in
+    one place (compiler.incremental)."""
 
-    name: str
-    params: dict[str, Any]
-    node: Call  # where it is written (offsets live in the syntax tree only)
+    __slots__ = ()
+    node: Any
 
     @property
     def start(self) -> int:
@@ -47,27 +46,27 @@ class CallValue:
 
 
 @dataclass(slots=True, eq=False)
-class LayerIR:
+class CallValue(_AtNode):
+    """A call used as a value, e.g. `ExponentialDecay(0.1, 1000, 0.96)`."""
+
+    name: str
+    params: dict[str, Any]
+    node: Call  # where it is written
+
+
+@dataclass(slots=True, eq=False)
+class LayerIR(_AtNode):
     spec: LayerSpec | None  # None: unknown layer (already reported)
     name: str  # canonical spelling
     params: dict[str, Any]  # given arguments (values, HPORef, LayerIR for wrappers)
     path: str  # e.g. layers[3].Dense
-    node: Call | HPO  # where it is written; offsets live in the syntax tree only, so an
-    # edit moves them in one place (compiler.incremental)
+    node: Call | HPO  # where it is written
     children: list[LayerIR] | None = None  # block (ResidualConnection)
     device: str | None = None
     choice: HPOParam | None = None  # a layer chosen by HPO: options are LayerIR
     macro: str | None = None  # expanded from this macro
     use: Call | None = None  # where the macro was used (for diagnostics inside macros)
     valid: bool = True  # False when its arguments had errors: no shape is inferred
-
-    @property
-    def start(self) -> int:
-        return self.node.start
-
-    @property
-    def end(self) -> int:
-        return self.node.end
 
     @property
     def name_start(self) -> int:
@@ -110,18 +109,10 @@ class StmtIR:
 
 
 @dataclass(slots=True, eq=False)
-class OptimizerIR:
+class OptimizerIR(_AtNode):
     name: str
     params: dict[str, Any]
     node: Call
-
-    @property
-    def start(self) -> int:
-        return self.node.start
-
-    @property
-    def end(self) -> int:
-        return self.node.end
 
 
 @dataclass(slots=True, eq=False)

@@ -135,6 +135,16 @@ def random_edit(rng: random.Random, text: str, lines: list[tuple[int, int]]) -> 
     return text[:i] + ins + text[j:]
 
 
+def step(a: Analysis, new: str) -> tuple[Analysis, bool]:
+    """The analysis of `new` after an edit, as the server keeps it: updated in place (and then
+    checked against a fresh one) or analysed whole; and whether it was updated."""
+    got = reanalyze(a, new)
+    if got is None:
+        return analyze(new), False
+    assert_same(got, new)
+    return got, True
+
+
 def test_changed_range():
     assert changed_range("abcdef", "abXYef") == (2, 4, 4)
     assert changed_range("aaaa", "aaaaa") == (4, 4, 5)
@@ -197,13 +207,8 @@ def test_chains_of_edits_keep_matching(seed):
                 ls, le = rng.choice(lines)
                 i = rng.randint(ls, le)
                 new = text[:i] + rng.choice(["1", "0", "x", " ", "_", ", 2", "(", ")"]) + text[i:]
-            got = reanalyze(a, new)
-            if got is None:
-                a = analyze(new)
-            else:
-                applied += 1
-                assert_same(got, new)
-                a = got
+            a, took = step(a, new)
+            applied += took
             text = new
             if not a.syntax_errors:
                 clean = text
@@ -345,11 +350,7 @@ def test_random_line_edits_match_full_analysis(seed):
             else:
                 lines[li] += rng.choice([" Dense(2)", ";", ",", " # c"])
             new = "\n".join(lines)
-            got = reanalyze(a, new)
-            if got is None:
-                a = analyze(new)
-            else:
-                applied += 1
-                assert_same(got, new)
+            a, took = step(a, new)
+            applied += took
             text = new
     assert applied > 40, applied
