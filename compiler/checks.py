@@ -17,6 +17,7 @@ from compiler.diagnostics import Diagnostic, Fix, Related
 from compiler.display import show
 from compiler.layers import Param
 from compiler.model import CallValue, HPORef, LayerIR, NetworkIR, OptimizerIR, StmtIR, Symbol
+from compiler.offsets import shift
 from compiler.parser import Parser
 from compiler.space import HPOParam, Space
 from compiler.syntax import (
@@ -782,11 +783,10 @@ class Checker:
     def subparse(self, node: Str):
         """Values written inside a string, e.g. optimizer: "Adam(learning_rate=1e-4)"."""
         p = Parser(node.value)
-        shift = node.start + 1
         value = p.parse_value()
         if value is None or p.kinds[p.i] != "eof" or p.diags:
             return None
-        _shift(value, shift)
+        shift(value, 0, node.start + 1)  # from the string's body to the file
         self.detached.append(value)
         return value
 
@@ -984,29 +984,3 @@ class Checker:
             msg = f"{act} output with {loss}: use softmax (or sigmoid for binary)"
         if msg:
             self.error("N310", msg, last.start, last.end)
-
-
-def _shift(node, by: int) -> None:
-    """Move every offset of a subtree parsed from inside a string."""
-    for attr in ("start", "end", "name_start", "name_end", "kind_start", "kind_end", "args_start", "args_end"):
-        if hasattr(node, attr):
-            v = getattr(node, attr)
-            if isinstance(v, int) and v >= 0:
-                setattr(node, attr, v + by)
-    for attr in ("args", "items", "block"):
-        kids = getattr(node, attr, None)
-        if not kids:
-            continue
-        for k in kids:
-            if isinstance(k, tuple):
-                _shift(k[3], by)
-            else:
-                _shift(k, by)
-    if isinstance(node, Arg):
-        _shift(node.value, by)
-
-
-def check(text: str, tree: File) -> tuple[list[NetworkIR], list[Diagnostic]]:
-    c = Checker(text, tree)
-    nets = c.check()
-    return nets, c.diags

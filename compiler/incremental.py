@@ -21,42 +21,27 @@ has run only `text` and `diagnostics` may be read.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 from compiler import dims as D
 from compiler.analysis import Analysis, position_order
 from compiler.checks import Checker
 from compiler.diagnostics import Diagnostic, Fix, Related
+from compiler.lexer import GAP, next_token
 from compiler.model import NetworkIR, StmtIR
+from compiler.offsets import OFFSETS, shift
 from compiler.parser import Parser
 from compiler.shapes import NetworkShapes, total_params
 from compiler.space import HPOParam
 from compiler.syntax import (
-    HPO,
-    Arg,
     Branch,
-    Call,
     Comment,
-    Const,
-    Define,
-    DictV,
-    Entry,
     File,
-    Ident,
-    LayerStmt,
-    ListV,
     Network,
-    Num,
-    Section,
-    Str,
-    TupleV,
 )
 
-_GAP = re.compile(r"(?:[ \t\r\f\v\ufeff\n]|(?:#|//)[^\n]*)*")  # blanks and comments only
-_SKIP = re.compile(r"(?:\s|(?:#|//)[^\n]*)*")
 # A statement goes on over a line break if the next line starts with one of these.
 _CONTINUES = frozenset("*@{(")
 
@@ -83,71 +68,6 @@ def changed_range(old: str, new: str) -> tuple[int, int, int]:
     return a, end_old - lo, end_new - lo
 
 
-# ---------------------------------------------------------------------- offsets
-def _offset_fields(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls) if f.name in ("start", "end")
-                 or f.name.endswith("_start") or f.name.endswith("_end"))
-
-
-# Which fields of each syntax node hold offsets, and which hold child nodes.
-_SYNTAX_OFFSETS = {cls: _offset_fields(cls) for cls in (
-    Num, Str, Const, Ident, TupleV, ListV, DictV, Arg, Call, HPO, Branch, LayerStmt, Entry,
-    Section, Network, Define, Comment)}
-_SYNTAX_CHILDREN: dict[type, tuple[str, ...]] = {
-    TupleV: ("items",), ListV: ("items",), Arg: ("value",), Call: ("args", "block"),
-    HPO: ("args",), Branch: ("block",), LayerStmt: ("expr", "repeat", "device"),
-    Entry: ("value",), Define: ("body",),
-    Network: ("sections", "inputs", "layers", "loss", "optimizer", "metrics", "train",
-              "execute", "unknown"),
-}
-
-
-_LIST_CHILDREN = {"items", "args", "block", "body", "sections", "inputs", "layers", "train",
-                  "execute", "unknown"}
-
-
-def _noop(*_args: Any) -> None:
-    return None
-
-
-class _Table(dict):
-    """Shifter by node class; anything else is left alone."""
-
-    def __missing__(self, key: type):
-        return _noop
-
-
-def _compile(cls: type):
-    """A straight-line function moving one syntax node's offsets, then its children's: the
-    tree after an edit holds tens of thousands of offsets, a generic loop is 3x slower."""
-    lines = ["def shift(n, at, d, oe, ne, rs, S):", "    if n.end < rs:", "        return"]
-    for f in _SYNTAX_OFFSETS[cls]:
-        lines += [f"    v = n.{f}", "    if v == oe:", f"        n.{f} = ne",
-                  "    elif v >= at:", f"        n.{f} = v + d"]
-    if cls is DictV:
-        lines += ["    n.items = [(k, ne if s == oe else s + d if s >= at else s,"
-                  " ne if e == oe else e + d if e >= at else e, v) for k, s, e, v in n.items]",
-                  "    for item in n.items:",
-                  "        S[type(item[3])](item[3], at, d, oe, ne, rs, S)"]
-    if cls is Network:
-        lines += ["    if n.layers_key is not None:",
-                  "        n.layers_key = tuple(ne if v == oe else v + d if v >= at else v"
-                  " for v in n.layers_key)"]
-    for f in _SYNTAX_CHILDREN.get(cls, ()):
-        if f in _LIST_CHILDREN:
-            lines += [f"    c = n.{f}", "    if c:", "        for y in c:",
-                      "            S[type(y)](y, at, d, oe, ne, rs, S)"]
-        else:
-            lines += [f"    c = n.{f}", "    if c is not None:",
-                      "        S[type(c)](c, at, d, oe, ne, rs, S)"]
-    scope: dict[str, Any] = {}
-    exec("\n".join(lines), scope)  # the source is built from the field names above
-    return scope["shift"]
-
-
-_SHIFTERS = _Table({cls: _compile(cls) for cls in _SYNTAX_OFFSETS})
-
-
 class _Shift:
     """Moves offsets at or after `at` by `delta`; an offset equal to the old statement's end
     (a section or network that ended with it) becomes the new statement's end."""
@@ -167,9 +87,7 @@ class _Shift:
     def node(self, n: Any) -> None:
         """Syntax nodes (one or a list) and their children. The tree is a tree: each node is
         reached once; nodes outside it (parsed from strings) are listed by the checker."""
-        args = (self.at, self.delta, self.old_end, self.new_end, self.rs, _SHIFTERS)
-        for x in n if type(n) is list else (n,):
-            _SHIFTERS[type(x)](x, *args)
+        shift(n, self.at, self.delta, self.rs, self.old_end, self.new_end)
 
     def diag(self, d: Diagnostic) -> Diagnostic:
         """The diagnostic with its ranges moved: one new object per old one, wherever it is
@@ -213,7 +131,7 @@ class Pending:
         net_node = tree.networks[self.net_index]
         if sh.delta or sh.new_end != sh.old_end:
             # The syntax tree: the edited network around its new statements, then the rest.
-            for f in _SYNTAX_OFFSETS[Network]:
+            for f in OFFSETS[Network]:
                 setattr(net_node, f, sh.map(getattr(net_node, f)))
             if net_node.layers_key is not None:
                 net_node.layers_key = tuple(sh.map(v) for v in net_node.layers_key)
@@ -268,19 +186,16 @@ def update(a: Analysis, text: str) -> Pending | None:
     if found is None:
         return None  # not inside the layer statements' lines, or after a syntax error
     ni, k, count, rs, re_ = found
-    net_node = a.tree.networks[ni]
-    net = next((n for n in a.networks if n.node is net_node), None)
+    # The checked networks and their shapes are one per written network, in order.
+    net_node, net, shapes = a.tree.networks[ni], a.networks[ni], a.shapes[ni]
     n_stmts = len(net_node.layers)
-    if net is None or len(net.stmts) != n_stmts or any(
-            net.stmts[i].stmt is not net_node.layers[i] for i in (k, k + count - 1) if i < n_stmts):
-        return None  # the statements are not all in the checked network
     parsed = _parse(text, rs, re_ + delta)
     if parsed is not None and len(parsed[0]) != count and k + count < n_stmts:
         # The number of statements changes: every later index (and name) would move, so the
         # rest of the list is parsed again too.
         last_end = net_node.layers[-1].end
         re_ = max(re_, _line_end(old, last_end))
-        if _GAP.fullmatch(old, last_end, re_) is None:
+        if GAP.fullmatch(old, last_end, re_) is None:
             return None
         count = n_stmts - k
         parsed = _parse(text, rs, re_ + delta)
@@ -288,11 +203,10 @@ def update(a: Analysis, text: str) -> Pending | None:
         return None  # not statements without a syntax error, from a layer name on
     stmts, p = parsed
     if not stmts and k + count == n_stmts and (
-            k == 0 or _GAP.fullmatch(old, net_node.layers[k - 1].end, rs) is None):
+            k == 0 or GAP.fullmatch(old, net_node.layers[k - 1].end, rs) is None):
         return None  # no layer left, or the new last one has a separator after it
     new_re = re_ + delta
-    nxt = _SKIP.match(text, new_re).end()
-    if text[nxt:nxt + 1] in _CONTINUES:
+    if next_token(text, new_re) in _CONTINUES:
         return None  # the next line continues the statement before it
     old_irs = net.stmts[k:k + count]
     if not all(_simple(x) for x in old_irs):
@@ -307,9 +221,8 @@ def update(a: Analysis, text: str) -> Pending | None:
         return None  # a statement now uses a macro, a block or a layer choice
     # ---- from here on `a` changes
     m = len(stmts)
-    shapes = next((s for s in a.shapes if s.network is net), None)
     # where statement k's layers start among the network's inferred layers
-    first = bisect_left(shapes.layers, k, key=lambda ls: ls.stmt_index) if shapes is not None else 0
+    first = bisect_left(shapes.layers, k, key=lambda ls: ls.stmt_index)
     net_node.layers[k:k + count] = stmts
     net.stmts[k:k + count] = new_irs
     old_params = [q for x in old_irs for q in x.params]
@@ -318,8 +231,7 @@ def update(a: Analysis, text: str) -> Pending | None:
     old_last = old_irs[-1].stmt.end if old_irs else -1
     new_last = stmts[-1].end if stmts else net_node.layers[k - 1].end
     sh = _Shift(re_, delta, rs, old_last, new_last)
-    reinferred = _reinfer(shapes, net, k, first, old_irs, new_irs, sh) \
-        if shapes is not None else ([], [])
+    old_parts, new_parts = _reinfer(shapes, net, k, first, old_irs, new_irs, sh)
     # Diagnostics: the statements' own are new; those after them move (the ones before stay:
     # only lists that can hold a diagnostic after the edit are visited).
     removed = {id(d) for x in old_irs for d in x.diags}
@@ -329,39 +241,28 @@ def update(a: Analysis, text: str) -> Pending | None:
     fixed = [d for d in a.file_diags if d.code.startswith("N1") and rs <= d.start <= re_]
     removed.update(id(d) for d in fixed)
     a.file_diags = sh.diags([d for d in a.file_diags if id(d) not in removed])
-    after = False
-    for other in a.networks:
-        if other is net:
-            after = True
-            for st in net.stmts[k + m:]:
-                if st.diags:
-                    st.diags = sh.diags(st.diags)
-        elif after:
-            for st in other.stmts:
-                if st.diags:
-                    st.diags = sh.diags(st.diags)
-        if other is net and not any(st.layers for st in net.stmts[k + m:]):
-            # The last layer is one of these statements' or, if they have none, an earlier one.
-            removed.update(id(d) for d in net.tail_diags)
-            ch.diags = []
-            ch.check_output_vs_loss(net)
-            net.tail_diags = ch.diags
-            added += ch.diags
-        elif other.tail_diags:
-            other.tail_diags = sh.diags(other.tail_diags)
-    after = False
-    for res in a.shapes:
-        parts = res.stmt_diags
-        if res is shapes:
-            after = True
-            old_parts, new_parts = reinferred
-            removed.update(id(d) for part in old_parts for d in part)
-            added += [d for part in new_parts for d in part]
-            lo = k + len(new_parts)
-        elif after:
-            lo = 0
-        else:
-            continue
+    removed.update(id(d) for part in old_parts for d in part)
+    added += [d for part in new_parts for d in part]
+    if not any(st.layers for st in net.stmts[k + m:]):
+        # The last layer is one of these statements' or, if they have none, an earlier one.
+        removed.update(id(d) for d in net.tail_diags)
+        ch.diags = []
+        ch.check_output_vs_loss(net)
+        net.tail_diags = ch.diags
+        added += ch.diags
+    else:
+        net.tail_diags = sh.diags(net.tail_diags)
+    # Lists that may hold diagnostics after the edit: this network's after the statements
+    # re-run, and every later network's.
+    later = [(net.stmts[k + m:], shapes.stmt_diags, k + len(new_parts))]
+    later += [(other.stmts, res.stmt_diags, 0)
+              for other, res in zip(a.networks[ni + 1:], a.shapes[ni + 1:], strict=True)]
+    for other in a.networks[ni + 1:]:
+        other.tail_diags = sh.diags(other.tail_diags)
+    for stmts_after, parts, lo in later:
+        for st in stmts_after:
+            if st.diags:
+                st.diags = sh.diags(st.diags)
         for i in range(lo, len(parts)):
             if parts[i]:
                 parts[i] = sh.diags(parts[i])
@@ -430,10 +331,10 @@ def _region(a: Analysis, start: int, old_end: int) -> tuple[int, int, int, int, 
             rs = _line_start(old, stmts[k].start)
         pos = rs  # blanks and comments around the statements, nothing else (no section key)
         for s in stmts[k:last + 1]:
-            if _GAP.fullmatch(old, pos, s.start) is None:
+            if GAP.fullmatch(old, pos, s.start) is None:
                 return None
             pos = s.end
-        if _GAP.fullmatch(old, pos, re_) is None:
+        if GAP.fullmatch(old, pos, re_) is None:
             return None
         if any(d.code.startswith("N1") and d.start < rs for d in a.file_diags):
             return None  # recovery from a syntax error before it may read it differently

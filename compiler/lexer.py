@@ -8,17 +8,22 @@ from dataclasses import dataclass, field
 from compiler import diagnostics as dg
 from compiler.diagnostics import Diagnostic
 
+_BLANK = r"[ \t\r\f\v\ufeff]"
+_COMMENT = r"(?:\#|//)[^\n]*"
+# Text holding no token: blanks, line breaks, comments.
+GAP = re.compile(rf"(?:{_BLANK}|\n|{_COMMENT})*")
+
 # Leading blanks are folded into each match: half as many matches as a separate ws token.
 _TOKEN = re.compile(
-    r"""
-    [ \t\r\f\v\ufeff]*
+    rf"""
+    {_BLANK}*
     (?:
      (?P<nl>\n)
-    |(?P<comment>(?:\#|//)[^\n]*)
+    |(?P<comment>{_COMMENT})
     |(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
     |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
     |(?P<str>"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')
-    |(?P<punct>[(){}\[\],:=@*;+-])
+    |(?P<punct>[(){{}}\[\],:=@*;+-])
     |(?P<open_str>["'])
     |(?P<bad>.)
     |(?P<end>$)
@@ -79,6 +84,21 @@ def tokenize(text: str, start: int = 0, stop: int | None = None) -> Tokens:
     bol.append(True)
     cols.append(0)
     return toks
+
+
+def next_token(text: str, pos: int) -> str:
+    """The kind of the first token at or after `pos`, as `tokenize` names it ("eof" if none):
+    what the parser looks at next from there."""
+    for m in _TOKEN.finditer(text, pos):
+        kind = m.lastgroup
+        if kind is None or kind == "end":
+            break
+        if kind in ("nl", "comment", "bad"):
+            continue
+        if kind == "punct":
+            return m.group(kind)
+        return "str" if kind == "open_str" else kind
+    return "eof"
 
 
 def _scan(text: str, pos0: int, toks: Tokens, line_start: int, at_bol: bool, n: int) -> int | None:

@@ -354,3 +354,11 @@ def test_random_line_edits_match_full_analysis(seed):
             applied += took
             text = new
     assert applied > 40, applied
+
+
+def test_a_stray_character_does_not_hide_a_continued_statement():
+    """`$` is no token (N101): after it the parser sees `(x)`, which a bare layer name on the
+    line before takes as its arguments. Whether the next line goes on with the statement is
+    decided on tokens, as the parser sees them."""
+    text = "network N {\n  input: (8,)\n  layers:\n    Dense(16)\n    $(4)\n    Output(2)\n}\n"
+    assert update(analyze(text), text.replace("Dense(16)", "Dense")) is None
