@@ -151,8 +151,7 @@ class DocumentStore:
         """An edit inside one layer statement: update the analysis in place, publish, then move
         the rest of its offsets; False when the whole text must be analysed."""
         snap = doc.snapshot
-        if snap is None or snap.superseded or doc.closed or (doc.task is not None and not doc.task.done()) \
-                or getattr(snap.analysis, "checker", None) is None:
+        if snap is None or snap.superseded or doc.closed or (doc.task is not None and not doc.task.done()):
             return False
         from compiler import incremental
 
@@ -172,10 +171,7 @@ class DocumentStore:
             snap.superseded = True
             for key in [t for t, a in self._recent.items() if a is analysis]:
                 del self._recent[key]
-            lines = doc._lines if doc._lines is not None and doc._lines.text is text \
-                and doc._lines.encoding == self.encoding else LineMap(text, self.encoding)
-            doc._lines = lines
-            new = doc.snapshot = Snapshot(doc.uri, version, analysis, lines)
+            new = doc.snapshot = Snapshot(doc.uri, version, analysis, doc.lines(self.encoding))
             self.updates_run += 1
             try:
                 if self.on_analysed is not None:
