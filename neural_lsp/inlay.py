@@ -6,7 +6,7 @@ from bisect import bisect_left
 
 from lsprotocol import types
 
-from compiler.dims import add
+from compiler.shapes import total_params
 from neural_lsp import describe, locate
 from neural_lsp.documents import Snapshot
 
@@ -30,17 +30,9 @@ def shape_hints(snap: Snapshot, start: int, end: int) -> list[types.InlayHint]:
             found = locate.stmt_shapes(snap, net, st.index)
             if not found or not found[-1].outputs:
                 continue
-            total = 0
-            for ls in found:
-                total = add(total, ls.params)
             tip = f"{len(found)} layers; " if len(found) > 1 else ""
-            out.append(types.InlayHint(
-                position=snap.lines.position(st.stmt.end),
-                label="→ " + describe.shapes(found[-1].outputs, limit=3),
-                kind=types.InlayHintKind.Type,
-                padding_left=True,
-                tooltip=tip + f"parameters: {describe.count(total)}",
-            ))
+            out.append(_hint(snap, st.stmt.end, found[-1].outputs,
+                             tip + f"parameters: {describe.count(total_params(found))}"))
     return out
 
 
@@ -50,12 +42,12 @@ def _nested_hints(snap: Snapshot, nested: dict, start: int, end: int) -> list[ty
         layer = ls.layer
         if layer.macro is not None or not start <= layer.end <= end or not ls.outputs:
             continue  # a macro's layers are written in its definition, not here
-        out.append(types.InlayHint(
-            position=snap.lines.position(layer.end),
-            label="→ " + describe.shapes(ls.outputs, limit=3),
-            kind=types.InlayHintKind.Type,
-            padding_left=True,
-            tooltip=f"parameters: {describe.count(ls.params)}",
-        ))
+        out.append(_hint(snap, layer.end, ls.outputs, f"parameters: {describe.count(ls.params)}"))
     out.sort(key=lambda h: (h.position.line, h.position.character))
     return out
+
+
+def _hint(snap: Snapshot, at: int, outputs, tooltip: str) -> types.InlayHint:
+    return types.InlayHint(position=snap.lines.position(at),
+                           label="→ " + describe.shapes(outputs, limit=3),
+                           kind=types.InlayHintKind.Type, padding_left=True, tooltip=tooltip)

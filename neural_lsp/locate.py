@@ -141,22 +141,23 @@ def occurrences(snap: Snapshot, call: Call) -> list[LayerAt]:
         st = stmt_ir(net, chain[0]) if net is not None and chain else None
         if st is None:
             return []
-        found = [LayerAt(ls, net) for ls in stmt_shapes(snap, net, st.index)
-                 if ls.layer.start == call.start and ls.layer.end == call.end]
+        found = [LayerAt(ls, net) for ls in stmt_shapes(snap, net, st.index) if _written_at(ls, call)]
         ns = snap.analysis.shapes_of(net)
         if not found and ns is not None and st.index < len(ns.stmt_nested):
             # a layer inside a block of this statement
             found = [LayerAt(ls, net) for ls in ns.stmt_nested[st.index].values()
-                     if ls.layer.start == call.start and ls.layer.end == call.end]
+                     if _written_at(ls, call)]
         return found
     out = []
     for ns in snap.analysis.shapes:  # a macro body: every network that expands it
-        out += [LayerAt(ls, ns.network) for ls in ns.layers
-                if ls.layer.start == call.start and ls.layer.end == call.end]
+        out += [LayerAt(ls, ns.network) for ls in ns.layers if _written_at(ls, call)]
         for part in ns.stmt_nested:
-            out += [LayerAt(ls, ns.network) for ls in part.values()
-                    if ls.layer.start == call.start and ls.layer.end == call.end]
+            out += [LayerAt(ls, ns.network) for ls in part.values() if _written_at(ls, call)]
     return out
+
+
+def _written_at(ls, call: Call) -> bool:
+    return ls.layer.start == call.start and ls.layer.end == call.end
 
 
 def macro_uses(snap: Snapshot) -> list[tuple[Call, str]]:
