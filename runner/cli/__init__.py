@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "runner.cli.visualize",
     "runner.cli.track",
     "runner.cli.tui",
+    "runner.cli.lsp",
 )
 
 

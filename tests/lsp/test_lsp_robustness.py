@@ -201,3 +201,28 @@ async def test_console_script_and_arguments():
     bad = subprocess.run([sys.executable, "-m", "neural_lsp", "--tcp", "nowhere"], capture_output=True,
                          text=True, timeout=60, cwd=ROOT)
     assert bad.returncode == 2 and "HOST:PORT" in bad.stderr
+
+
+async def test_neural_lsp_subcommand_serves_over_stdio():
+    """`neural lsp` is the same server as `neural-lsp`, with the same options."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "runner", "lsp", cwd=ROOT, stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                       "params": {"processId": None, "rootUri": None, "capabilities": {}}}).encode()
+    proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    await proc.stdin.drain()
+    try:
+        headers = {}
+        while (line := await asyncio.wait_for(proc.stdout.readline(), 30)) not in (b"\r\n", b""):
+            k, _, v = line.decode().partition(":")
+            headers[k.strip().lower()] = v.strip()
+        reply = json.loads(await proc.stdout.readexactly(int(headers["content-length"])))
+        assert reply["result"]["serverInfo"]["name"] == "neural-lsp"
+        assert reply["result"]["capabilities"]["hoverProvider"]
+    finally:
+        proc.kill()
+        await proc.wait()
+    bad = subprocess.run([sys.executable, "-m", "runner", "lsp", "--tcp", "nowhere"],
+                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert bad.returncode == 2 and "HOST:PORT" in bad.stderr
