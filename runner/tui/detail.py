@@ -64,15 +64,18 @@ def flatten_env(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix.rstrip("."), "" if value is None else str(value))]
 
 
+_SECONDS = "%m-%d %H:%M:%S"
+
+
 def _when(iso: str | None, timestamp: float | None = None) -> str:
     """A short local time: the ISO text the tracker writes, or a timestamp."""
     if iso:
         try:
-            return _dt.datetime.fromisoformat(iso).strftime("%m-%d %H:%M:%S")
-        except ValueError:
-            return iso
+            return _dt.datetime.fromisoformat(iso).strftime(_SECONDS)
+        except (ValueError, TypeError):
+            return str(iso)
     if timestamp is not None:
-        return _dt.datetime.fromtimestamp(timestamp).strftime("%m-%d %H:%M:%S")
+        return fmt.start(timestamp, _SECONDS)
     return "?"
 
 
@@ -316,7 +319,7 @@ class DetailScreen(Screen):
             ok = self._verified.get((name, version.version))
             mark = "" if ok is None else Text("✓", style="green") if ok else \
                 Text("✗ changed", style="bold red")
-            logged = _dt.datetime.fromtimestamp(version.timestamp).strftime("%m-%d %H:%M:%S") \
+            logged = fmt.start(version.timestamp, _SECONDS) \
                 if isinstance(version.timestamp, (int, float)) else ""
             table.add_row(name, f"v{version.version}", version.type, fmt.size(version.size),
                           version.checksum[:16] + "…", logged, mark)

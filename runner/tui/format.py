@@ -53,12 +53,13 @@ def duration(seconds: float | None) -> str:
     return f"{seconds:.0f}s"  # pragma: no cover - the loop always returns
 
 
-def start(timestamp: float | None) -> str:
+def start(timestamp: float | None, pattern: str = "%m-%d %H:%M") -> str:
+    """A local time; "?" for a timestamp no clock can show (a damaged file may hold 1e300)."""
     if timestamp is None:
         return ""
     try:
-        return _dt.datetime.fromtimestamp(timestamp).strftime("%m-%d %H:%M")
-    except (OverflowError, OSError, ValueError):
+        return _dt.datetime.fromtimestamp(timestamp).strftime(pattern)
+    except (OverflowError, OSError, ValueError, TypeError):
         return "?"
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compiler.analysis import analyze
 from compiler.render import render
+from tests.fuzzing import examples
 
 EXAMPLES = [p.read_text() for p in sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.neural"))]
 TOKENS = ["network", "define", "N", "{", "}", "(", ")", "[", "]", ",", ":", "=", "@", "*", ";",
@@ -17,31 +18,31 @@ TOKENS = ["network", "define", "N", "{", "}", "(", ")", "[", "]", ",", ":", "=",
           "-2", "0.5", "1e-3", '"relu"', "'same'", "true", "none", "\n", " ", "#c\n", '"', "(3,3)"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300))
 @given(st.text(max_size=400))
 def test_random_text(text):
     analyze(text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(st.binary(max_size=300))
 def test_random_bytes_decoded(data):
     analyze(data.decode("utf-8", errors="replace"))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(st.lists(st.sampled_from(TOKENS), max_size=80))
 def test_token_soup(tokens):
     analyze(" ".join(tokens))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(st.sampled_from(EXAMPLES), st.integers(min_value=0, max_value=10_000))
 def test_truncated_examples(text, cut):
     analyze(text[: cut % (len(text) + 1)])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(st.sampled_from(EXAMPLES), st.integers(0, 10_000), st.integers(0, 10_000), st.text(max_size=5))
 def test_edited_examples_and_render(text, i, j, ins):
     i, j = sorted((i % (len(text) + 1), j % (len(text) + 1)))

@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from runner.tui.compare import compare_rows
@@ -18,6 +18,7 @@ from runner.tui.history import SeriesReader
 from runner.tui.mirrors import mirror_hints
 from runner.tui.model import ExperimentsModel
 from runner.tui.reader import StoreReader
+from tests.fuzzing import examples
 
 scalars = (st.none() | st.booleans() | st.integers(-5, 10**12)
            | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=8)
@@ -46,11 +47,16 @@ def _dump(doc) -> bytes:
     return doc if isinstance(doc, bytes) else json.dumps(doc).encode()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150))
 @given(meta=metadata | document, hparams=values | document, summ=summary | document,
        log=st.lists(record.map(lambda r: json.dumps(r).encode()) | st.binary(max_size=30),
                     max_size=6),
        torn=st.binary(max_size=12))
+# Timestamps past year 9999 or past what the C library can convert (found by the wide search).
+@example(meta={"experiment_id": "a", "start_timestamp": 253402300800.0, "status": "running"},
+         hparams={}, summ={}, log=[], torn=b"")
+@example(meta={"experiment_id": "a", "start_timestamp": 6.78e16}, hparams={}, summ={}, log=[], torn=b"")
+@example(meta={"experiment_id": "a", "start_timestamp": 9.22e18}, hparams={}, summ={}, log=[], torn=b"")
 def test_any_folder_content_is_shown_without_raising(meta, hparams, summ, log, torn):
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
