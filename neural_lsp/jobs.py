@@ -21,9 +21,15 @@ GRACE_SECONDS = 10.0
 LINE_LIMIT = 16 * 1024 * 1024  # a result line may carry many parameters
 
 
+# The interpreter that runs the runner when it is not the server's own: the VS Code extension
+# runs a bundled server on any Python and the jobs in the workspace's .venv, which has the
+# ML frameworks.
+RUNNER_PYTHON_ENV = "NEURAL_RUNNER_PYTHON"
+
+
 def runner_argv(*args: str) -> list[str]:
-    """The runner CLI in this interpreter (the one the server runs in)."""
-    return [sys.executable, "-m", "runner", *args]
+    """The runner CLI in $NEURAL_RUNNER_PYTHON, else in this interpreter."""
+    return [os.environ.get(RUNNER_PYTHON_ENV) or sys.executable, "-m", "runner", *args]
 
 
 @dataclass(slots=True, eq=False)

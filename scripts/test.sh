@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh all,dev
 echo "== browser for the web UI tests"
 bash scripts/browser-deps.sh
+echo "== editors for tests/editors (Debian's Neovim and Emacs with eglot)"
+bash scripts/editor-deps.sh
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== vscode-extension: npm ci && npm test, the wire protocol against the real server, VS Code end to end"
