@@ -1,7 +1,8 @@
 """Every diagnostic the toolchain can report: one code, one row in CODES.
 
 Families: N1xx syntax, N2xx names and structure, N3xx values and types, N4xx HPO
-expressions, N5xx shapes, N6xx macros, N7xx backend support. Tests assert on codes
+expressions, N5xx shapes, N6xx macros, N7xx backend support, N8xx what past searches
+found (the language server's insights from the experiment store). Tests assert on codes
 and ranges, never on wording, so messages may improve freely.
 """
 
@@ -23,7 +24,7 @@ class Severity(IntEnum):
         return self.name.lower()
 
 
-E, W = Severity.ERROR, Severity.WARNING
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFORMATION
 
 # code: (severity, summary)
 CODES: dict[str, tuple[Severity, str]] = {
@@ -79,6 +80,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "N604": (W, "macro shadows a built-in layer"),
     "N605": (E, "macro takes no arguments"),
     "N701": (E, "not supported by the backend"),
+    "N801": (INFO, "the best trials sit at a bound of the range"),
+    "N802": (INFO, "a choice option is never among the better trials"),
 }
 
 

@@ -49,11 +49,12 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
 
 
 def code_actions(snap: Snapshot, start: int, end: int, level: int, only: list[str] | None,
-                 edit_for) -> list[types.CodeAction]:
-    """`edit_for(list[TextEdit]) -> WorkspaceEdit` builds edits the client can take."""
+                 edit_for, extra: list = ()) -> list[types.CodeAction]:
+    """`edit_for(list[TextEdit]) -> WorkspaceEdit` builds edits the client can take; `extra`
+    are diagnostics from outside the compiler (insights.py) whose fixes are offered too."""
     out: list[types.CodeAction] = []
     if _wanted(QUICKFIX, only):
-        for d in diag.visible(snap, level):
+        for d in [*diag.visible(snap, level), *(d for d in extra if int(d.severity) <= level)]:
             if d.end < start or d.start > end:
                 continue
             lsp_d = diag.to_lsp(snap, d)

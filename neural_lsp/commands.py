@@ -83,17 +83,21 @@ class Source:
         return snap
 
     def workdir(self, roots: list[str]) -> str:
-        """Where the runner works (and keeps neural_experiments/): the workspace folder
-        holding the source, else the source's folder."""
-        if self.path is None:
-            return roots[0] if roots else tempfile.gettempdir()
-        for root in roots:
-            try:
-                if self.path.resolve().is_relative_to(Path(root).resolve()):
-                    return root
-            except (OSError, ValueError):
-                continue
-        return str(self.path.parent)
+        return workdir(str(self.path) if self.path is not None else None, roots)
+
+
+def workdir(path: str | None, roots: list[str]) -> str:
+    """Where the runner works (and keeps neural_experiments/) for a file: the workspace
+    folder holding it, else its folder."""
+    if path is None:
+        return roots[0] if roots else tempfile.gettempdir()
+    for root in roots:
+        try:
+            if Path(path).resolve().is_relative_to(Path(root).resolve()):
+                return root
+        except (OSError, ValueError):
+            continue
+    return str(Path(path).parent)
 
 
 async def _source(ls, uri: str, network: str | None, command: str) -> Source:
@@ -125,7 +129,7 @@ async def _source(ls, uri: str, network: str | None, command: str) -> Source:
     return Source(uri, path, text, analysis, net)
 
 
-def _roots(ls) -> list[str]:
+def roots(ls) -> list[str]:
     roots = []
     try:
         for f in ls.workspace.folders.values():
@@ -202,7 +206,7 @@ async def train_command(ls, params: types.ExecuteCommandParams) -> dict:
             progress.report(f"epoch {epoch}/{epochs}" + (f", {shown}" if shown else ""), pct)
 
     argv = jobs.runner_argv("run", str(src.runnable_file()), "--network", name, "--progress-json")
-    result = await _run_job(ls, progress, argv, src.workdir(_roots(ls)), f"Train {name}", on_event)
+    result = await _run_job(ls, progress, argv, src.workdir(roots(ls)), f"Train {name}", on_event)
     done = result.last("result")
     if done is not None:
         return {"metrics": done.get("metrics") or {}, "experiment_dir": str(done.get("experiment_dir") or "")}
@@ -237,7 +241,7 @@ async def run_hpo_command(ls, params: types.ExecuteCommandParams) -> dict:
     argv = jobs.runner_argv("run", str(src.runnable_file()), "--network", name, "--hpo", "--progress-json")
     if trials is not None:
         argv += ["--trials", str(trials)]
-    cwd = src.workdir(_roots(ls))
+    cwd = src.workdir(roots(ls))
     result = await _run_job(ls, progress, argv, cwd, f"HPO {name}", on_event)
     done = result.last("result")
     if done is not None and done.get("best_value") is not None:

@@ -13,9 +13,22 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from neural_lsp import actions, formatting, inlay, macros, semantic, shape_query, signature, symbols
+from neural_lsp import (
+    actions,
+    formatting,
+    inlay,
+    insights,
+    locate,
+    macros,
+    results_hover,
+    results_inlay,
+    results_lens,
+    semantic,
+    shape_query,
+    signature,
+    symbols,
+)
 from neural_lsp import completion as completion_mod
-from neural_lsp import diagnostics as diag
 from neural_lsp import hover as hover_mod
 from neural_lsp.commands import COMMANDS, REQUEST_FAILED
 from neural_lsp.documents import ContentModified, Snapshot
@@ -58,6 +71,7 @@ def initialize(ls: NeuralLanguageServer, params: types.InitializeParams) -> None
 
 
 async def initialized(ls: NeuralLanguageServer, params: types.InitializedParams) -> None:
+    ls.results.start()  # follows the experiment stores of the documents opened from now on
     if ls.capability("workspace.configuration"):
         await ls.load_settings()
 
@@ -77,15 +91,30 @@ async def hover(ls: NeuralLanguageServer, params: types.HoverParams) -> types.Ho
     snap = await _snap(ls, params.text_document.uri)
     formats = ls.capability("text_document.hover.content_format") or ()
     markdown = not formats or types.MarkupKind.Markdown in formats
-    return hover_mod.hover(snap, snap.lines.offset(params.position), markdown)
+    offset = snap.lines.offset(params.position)
+    got = hover_mod.hover(snap, offset, markdown)
+    if got is None or not markdown:
+        return got
+    hpo = locate.hpo_at(snap, offset) or locate.hpo_at(snap, offset - 1)
+    if hpo is not None:
+        extra = results_hover.section(snap, await ls.results.view(snap.uri), *hpo)
+        if extra:
+            got.contents.value += "\n\n---\n\n" + extra
+    return got
 
 
 async def inlay_hint(ls: NeuralLanguageServer, params: types.InlayHintParams) -> list[types.InlayHint]:
-    if not ls.settings.inlay_shapes:
+    if not ls.settings.inlay_shapes and not ls.settings.inlay_best_values:
         return []
     snap = await _snap(ls, params.text_document.uri)
     r = params.range
-    return inlay.shape_hints(snap, snap.lines.offset(r.start), snap.lines.offset(r.end))
+    start, end = snap.lines.offset(r.start), snap.lines.offset(r.end)
+    out = inlay.shape_hints(snap, start, end) if ls.settings.inlay_shapes else []
+    if ls.settings.inlay_best_values:
+        best = results_inlay.best_value_hints(snap, await ls.results.view(snap.uri), start, end)
+        if best:
+            out = sorted(out + best, key=lambda h: (h.position.line, h.position.character))
+    return out
 
 
 async def completion(ls: NeuralLanguageServer, params: types.CompletionParams) -> types.CompletionList:
@@ -165,13 +194,17 @@ async def code_action(ls: NeuralLanguageServer, params: types.CodeActionParams):
     snap = await _snap(ls, params.text_document.uri)
     r = params.range
     only = [str(k) for k in params.context.only] if params.context.only else None
-    return actions.code_actions(snap, snap.lines.offset(r.start), snap.lines.offset(r.end),
-                                ls.settings.diagnostics_level, only,
-                                lambda edits: workspace_edit(ls, snap, edits))
+    start, end = snap.lines.offset(r.start), snap.lines.offset(r.end)
+    view = await ls.results.view(snap.uri)
+    edit_for = lambda edits: workspace_edit(ls, snap, edits)  # noqa: E731
+    return actions.code_actions(snap, start, end, ls.settings.diagnostics_level, only, edit_for,
+                                extra=insights.diagnostics(snap, view)) + \
+        insights.source_actions(snap, view, start, only, edit_for)
 
 
 async def code_lens(ls: NeuralLanguageServer, params: types.CodeLensParams):
-    return actions.code_lenses(await _snap(ls, params.text_document.uri))
+    snap = await _snap(ls, params.text_document.uri)
+    return results_lens.lenses(snap, await ls.results.view(snap.uri)) + actions.code_lenses(snap)
 
 
 def workspace_edit(ls: NeuralLanguageServer, snap: Snapshot,
@@ -187,11 +220,11 @@ def workspace_edit(ls: NeuralLanguageServer, snap: Snapshot,
 
 async def pull_diagnostics(ls: NeuralLanguageServer, params: types.DocumentDiagnosticParams):
     snap = await _snap(ls, params.text_document.uri)
-    result_id = f"{snap.version}:{ls.settings.diagnostics_level}"
+    view = await ls.results.view(snap.uri)
+    result_id = f"{snap.version}:{ls.settings.diagnostics_level}:{view.generation if view else 0}"
     if params.previous_result_id == result_id:
         return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
-    return types.RelatedFullDocumentDiagnosticReport(
-        items=diag.for_snapshot(snap, ls.settings.diagnostics_level), result_id=result_id)
+    return types.RelatedFullDocumentDiagnosticReport(items=ls.diagnostics(snap), result_id=result_id)
 
 
 async def network_shape(ls: NeuralLanguageServer, params: Any) -> dict | None:
@@ -258,7 +291,7 @@ FEATURES: list[tuple[str, Any, Any, Any]] = [
     (types.TEXT_DOCUMENT_FORMATTING, format_document, _list, None),
     (types.TEXT_DOCUMENT_CODE_ACTION, code_action, _list, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Source,
-                           *actions.SOURCE_KINDS.values()])),
+                           *actions.SOURCE_KINDS.values(), insights.APPLY_BEST])),
     (types.TEXT_DOCUMENT_CODE_LENS, code_lens, _list, types.CodeLensOptions(resolve_provider=False)),
     (types.TEXT_DOCUMENT_DIAGNOSTIC, pull_diagnostics, _empty_report,
      types.DiagnosticOptions(inter_file_dependencies=False, workspace_diagnostics=False,

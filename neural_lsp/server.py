@@ -21,9 +21,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
-from neural_lsp import __version__
+from neural_lsp import __version__, insights
 from neural_lsp import diagnostics as diag
 from neural_lsp.documents import Document, DocumentStore, Snapshot
+from neural_lsp.experiments import Results, refresh
 from neural_lsp.settings import Settings
 
 log = logging.getLogger("neural_lsp")
@@ -74,6 +75,7 @@ class NeuralLanguageServer(LanguageServer):
         self.pull_diagnostics = False
         self.config_ready: asyncio.Future | None = None
         self.jobs: set = set()  # running jobs (jobs.Job), ended on shutdown
+        self.results = Results(self)  # the experiment stores the documents' results come from
 
     # ------------------------------------------------------------------ client
     def capability(self, path: str, default: Any = None) -> Any:
@@ -148,9 +150,27 @@ class NeuralLanguageServer(LanguageServer):
             return
         self.publish(doc, snap)
 
+    def diagnostics(self, snap: Snapshot) -> list[types.Diagnostic]:
+        """The compiler's diagnostics, then the insights from the document's store."""
+        level = self.settings.diagnostics_level
+        items = diag.for_snapshot(snap, level)
+        found = insights.diagnostics(snap, self.results.latest(snap.uri))
+        return items + [diag.to_lsp(snap, d) for d in found if int(d.severity) <= level]
+
+    def results_changed(self) -> None:
+        """A store changed: insights are published again, lenses and hints refreshed."""
+        if self.pull_diagnostics:
+            if self.capability("workspace.diagnostics.refresh_support"):
+                self.protocol.send_request(types.WORKSPACE_DIAGNOSTIC_REFRESH, None)
+        else:
+            for doc in list(self.documents.docs.values()):
+                if doc.snapshot is not None and doc.snapshot.version == doc.version:
+                    self.publish(doc, doc.snapshot)
+        refresh(self)
+
     def publish(self, doc: Document, snap: Snapshot) -> None:
         try:
-            items = diag.for_snapshot(snap, self.settings.diagnostics_level)
+            items = self.diagnostics(snap)
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
                 uri=doc.uri, diagnostics=items, version=snap.version))
         except Exception as exc:
@@ -186,6 +206,7 @@ class NeuralLanguageServer(LanguageServer):
     def stop_jobs(self) -> None:
         for job in list(self.jobs):
             job.cancel()
+        self.results.shutdown()
 
 
 def safe_command(server: NeuralLanguageServer, name: str, fn: Callable) -> Callable:

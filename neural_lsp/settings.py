@@ -12,6 +12,8 @@ LEVELS = {"error": 1, "warning": 2, "information": 3, "info": 3, "hint": 4}
 class Settings:
     inlay_shapes: bool = True
     diagnostics_level: int = 4  # the least severe level published (LSP severity number)
+    inlay_best_values: bool = True  # the best value found so far after each HPO expression
+    experiments_dir: str = ""  # the experiment store ("" : see neural_lsp.experiments)
 
     @classmethod
     def from_client(cls, value: Any) -> tuple[Settings, list[str]]:
@@ -38,7 +40,16 @@ class Settings:
             else:
                 problems.append("neural.diagnostics.level must be one of error, warning, "
                                 f"information, hint; got {level_name!r}")
-        return cls(shapes, level), problems
+        best = _get(value, "inlayHints", "bestValues")
+        if best is not None and not isinstance(best, bool):
+            problems.append(f"neural.inlayHints.bestValues must be true or false, got {best!r}")
+            best = None
+        base = _get(value, "experiments", "baseDir")
+        if base is not None and not isinstance(base, str):
+            problems.append(f"neural.experiments.baseDir must be a path, got {base!r}")
+            base = None
+        return cls(shapes, level, cls.inlay_best_values if best is None else best,
+                   base or ""), problems
 
 
 def _get(d: dict, *path: str) -> Any:

@@ -75,14 +75,20 @@ def _inlay_refresh(client: LanguageClient, params: None) -> None:
     client.inlay_refreshes += 1
 
 
+def _lens_refresh(client: LanguageClient, params: None) -> None:
+    client.lens_refreshes += 1
+
+
 def make_client() -> LanguageClient:
     """pytest-lsp's client, also keeping every publishDiagnostics with its version."""
     client = LanguageClient(converter_factory=default_converter)
     register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES,
                                    types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _publish,
-                                   types.WORKSPACE_INLAY_HINT_REFRESH: _inlay_refresh})
+                                   types.WORKSPACE_INLAY_HINT_REFRESH: _inlay_refresh,
+                                   types.WORKSPACE_CODE_LENS_REFRESH: _lens_refresh})
     client.published = []
     client.inlay_refreshes = 0
+    client.lens_refreshes = 0
     return client
 
 
