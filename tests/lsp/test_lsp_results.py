@@ -143,8 +143,8 @@ def _caps() -> types.ClientCapabilities:
     return caps
 
 
-client = server_fixture(_caps(), settings={"inlayHints": {"shapes": False, "bestValues": True},
-                                           "diagnostics": {"level": "hint"}})
+SETTINGS = {"inlayHints": {"shapes": False, "bestValues": True}, "diagnostics": {"level": "hint"}}
+client = server_fixture(_caps(), settings=SETTINGS)
 
 
 def _uri(folder: Path, name: str) -> str:
@@ -232,6 +232,17 @@ async def test_inlay_hint_after_each_hpo_with_the_best_value(searched, client):
     assert labels[(end_lr.line, end_lr.character)] == \
         f"best: {best['optimizer.Adam.learning_rate']:.4g}"
     assert len(hints) == 3
+    # neural.inlayHints.bestValues off: none (the client is asked to refresh its hints)
+    before = client.inlay_refreshes
+    client.set_configuration({"inlayHints": {"shapes": False, "bestValues": False}}, section="neural")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
+    for _ in range(400):
+        if client.inlay_refreshes > before:
+            break
+        await asyncio.sleep(0.01)
+    assert await _inlay(client, uri, TINY) == []
+    client.set_configuration(SETTINGS, section="neural")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
 
 
 # ---------------------------------------------------------------------- apply best values

@@ -56,6 +56,8 @@ export const SETTINGS = {
   serverArgs: "neural.server.args",
   trace: "neural.trace.server",
   inlayShapes: "neural.inlayHints.shapes",
+  inlayBestValues: "neural.inlayHints.bestValues",
+  experimentsDir: "neural.experiments.baseDir",
   diagnosticsLevel: "neural.diagnostics.level",
   hpoTrials: "neural.hpo.trials",
 } as const;
