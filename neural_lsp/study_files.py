@@ -151,7 +151,7 @@ def _read_json(path: str) -> tuple[Any, str | None]:
             return json.loads(f.read()), None
     except FileNotFoundError:
         return None, None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         return None, f"{path}: {type(exc).__name__}: {exc}"[:300]
 
 
@@ -208,8 +208,8 @@ class Journal:
             try:
                 op = json.loads(raw)
                 self._apply(op)
-            except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-                self.bad_lines += 1
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+                self.bad_lines += 1  # RecursionError: nesting deeper than json can parse
         return bool(chunk)
 
     def _study(self, op: dict) -> Study | None:
@@ -348,7 +348,7 @@ class _Tail:
         for raw in reversed(lines):
             try:
                 rec = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if isinstance(rec, dict):
                 self.last = rec

@@ -9,9 +9,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from neural_lsp import study_files
 from neural_lsp.study_files import StoreReader
+from tests.fuzzing import examples
 
 optuna = pytest.importorskip("optuna")
 
@@ -159,3 +162,40 @@ def test_a_truncated_journal_is_replayed_from_the_start(tmp_path):
     journal.write_text(line.replace('"s"', '"t"'))  # rewritten, shorter
     os.utime(journal, ns=(1, 1))
     assert [(s.name, len(s.trials)) for s in reader.poll().studies] == [("t", 0)]
+
+
+# ---------------------------------------------------------------------- any bytes
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.floats(allow_nan=True),
+                     st.text(max_size=8))
+_json = st.recursive(_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(
+        ["op_code", "study_id", "trial_id", "study_name", "directions", "state", "values", "value",
+         "param_name", "param_value_internal", "distribution", "distributions", "params",
+         "user_attr", "user_attrs", "datetime_start", "datetime_complete", "step"]), inner,
+        max_size=6)), max_leaves=12)
+_ops = st.lists(st.one_of(
+    st.fixed_dictionaries({"op_code": st.integers(0, 11)}, optional={
+        "study_id": st.integers(-1, 2), "trial_id": st.integers(-1, 4), "study_name": _scalars,
+        "directions": _json, "state": st.integers(-1, 5), "values": _json, "params": _json,
+        "distributions": _json, "distribution": _json, "param_name": _scalars,
+        "param_value_internal": _json, "user_attr": _json, "datetime_start": _scalars,
+        "datetime_complete": _scalars, "step": _json}).map(json.dumps),
+    _json.map(json.dumps), st.binary(max_size=20).map(lambda b: b.decode("latin-1"))), max_size=25)
+
+
+@settings(max_examples=examples(60))
+@given(_ops, st.integers(0, 40))
+@example(["[" * 5000], 0)  # nesting deeper than json's recursion limit
+def test_any_journal_bytes_give_a_view_never_an_exception(tmp_path_factory, lines, cut):
+    base = tmp_path_factory.mktemp("fuzz")
+    journal = base / "hpo" / "s" / "journal.log"
+    journal.parent.mkdir(parents=True)
+    text = "\n".join(lines)
+    journal.write_text(text[:cut] if cut < len(text) else text, encoding="utf-8", errors="replace")
+    reader = StoreReader(str(base))
+    view = reader.poll()
+    with journal.open("a", encoding="utf-8", errors="replace") as f:
+        f.write(text[cut:] + "\n")
+    view = reader.poll()
+    for s in view.studies:
+        s.best(), s.counts(), s.metric, s.direction  # noqa: B018 - each must not raise
