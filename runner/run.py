@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,9 @@ def train(program: Program, backend: str = "pytorch", *, dataset: str | None = N
           seed: int | None = None, device: str | None = None, callbacks: Sequence = (),
           quiet: bool = False, track: bool = True, base_dir: str | os.PathLike = "neural_experiments",
           tags: dict | None = None, num_samples: int | None = None, code_dir: str | None = None,
-          ds=None) -> RunResult:
+          ds=None, on_experiment: Callable[[str], None] | None = None) -> RunResult:
+    """`on_experiment` hears the experiment folder as soon as it exists (a search records it
+    on the trial, so a trial whose process dies can still mark its experiment)."""
     from runner.training import TrainingError, fit
 
     code = generate(program, backend)
@@ -74,6 +76,8 @@ def train(program: Program, backend: str = "pytorch", *, dataset: str | None = N
 
         tracker = ExperimentTracker(program.network.name, base_dir=base_dir, tags=tags or {},
                                     notes=f"neural run {program.path}")
+        if on_experiment is not None:
+            on_experiment(tracker.experiment_dir)
         tracker.log_artifact(str(code_path))
         cbs.append(TrackingCallback(tracker, {**program.all_values, "program": str(program.path)}))
     try:
@@ -83,6 +87,10 @@ def train(program: Program, backend: str = "pytorch", *, dataset: str | None = N
         if tracker is not None:
             tracker.finish("failed")
         raise ProgramError(str(exc)) from None
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM turned into it
+        if tracker is not None:
+            tracker.finish("interrupted")
+        raise
     except BaseException:
         if tracker is not None:
             tracker.finish("failed")

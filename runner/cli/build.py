@@ -66,13 +66,16 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 def _hpo_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("hyperparameter search")
     g.add_argument("--hpo", action="store_true", help="search the program's HPO space first")
-    g.add_argument("--trials", type=int, help="trials to run (default: train.trials, else 20)")
+    g.add_argument("--trials", type=int, help="trials to run now, more on a resumed study "
+                   "(default: train.trials, else 20)")
     g.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
-    g.add_argument("--parallel", type=int, default=1, help="worker processes on one study")
+    g.add_argument("--parallel", type=int, help="worker processes on one study (default: train.parallel, "
+                   "else 1); each gets cores/N framework threads")
     g.add_argument("--search", help="random, grid, bayesian, tpe, evolutionary or pbt "
                    "(default: train.search_method, else tpe)")
     g.add_argument("--storage", help="journal file or SQLAlchemy URL (default: a journal file under --base-dir)")
-    g.add_argument("--study", help="study name (default: FILE-NETWORK; the same name resumes)")
+    g.add_argument("--study", help="study name (default: FILE-NETWORK-FINGERPRINT of the search: "
+                   "the same search resumes); a named study must be the same search")
     g.add_argument("--pruner", help="median, hyperband, successive_halving or none")
     g.add_argument("--metric", help="val_loss (default), val_accuracy, loss or accuracy")
     g.add_argument("--direction", choices=("minimize", "maximize"))
@@ -135,36 +138,39 @@ def _search(args: argparse.Namespace, program, backend: str):
 
     if program.values:
         raise CLIError("--set and --hpo together: the search chooses every HPO value", status=2)
-    trials = args.trials or program.network.train.get("trials") or 20
     cfg = SearchConfig(backend=backend, dataset=args.dataset, data=args.data, metric=args.metric,
-                       direction=args.direction, n_trials=trials, timeout=args.timeout,
-                       parallel=max(1, args.parallel), storage=args.storage, study_name=args.study,
+                       direction=args.direction, n_trials=args.trials, timeout=args.timeout,
+                       parallel=args.parallel, storage=args.storage, study_name=args.study,
                        epochs=args.epochs, pruner=args.pruner, seed=args.seed, track=not args.no_track,
                        base_dir=args.base_dir)
+    progress_json = getattr(args, "progress_json", False)
     try:
         search = Search(program.text, args.file, args.network, None, args.search, cfg)
-        if getattr(args, "progress_json", False):
-            result = search.run(JsonReporter(trials))
+        for note in search.prepare():  # resumed or new (and why), before the first trial
+            if progress_json:
+                print(json.dumps({"event": "notice", "message": note}), flush=True)
+            else:
+                print(note, file=sys.stderr)
+        if progress_json:
+            result = search.run(JsonReporter(search.n_trials))
         else:
-            with TableReporter(trials) as table:
+            with TableReporter(search.n_trials) as table:
                 result = search.run(table)
     except (ProgramError, SearchSpaceError, ValueError) as exc:
-        if getattr(args, "progress_json", False):
+        if progress_json:
             print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
         raise CLIError(str(exc), status=1) from None
-    if getattr(args, "progress_json", False):
+    if progress_json:
         print(json.dumps({"event": "result", "best_value": result.best_value, "best_params": result.best_params,
                           "best_trial": result.best_trial, "optimized_path": result.optimized_path,
-                          "results_path": result.results_path, "trials": len(result.trials)},
+                          "results_path": result.results_path, "trials": len(result.trials),
+                          "study": result.study_name, "fingerprint": result.fingerprint},
                          default=str), flush=True)
         return result
-    states: dict[str, int] = {}
-    for t in result.trials:
-        states[t["state"]] = states.get(t["state"], 0) + 1
-    print(f"study {result.study_name} ({result.storage}): "
-          + ", ".join(f"{n} {s.lower()}" for s, n in states.items()), file=sys.stderr)
+    print(summary_line(result, search.resumed_trials), file=sys.stderr)
     if result.best_value is None:
-        print("no trial completed", file=sys.stderr)
+        print("no trial completed" + (f"; the first error: {first_error(result)}" if first_error(result) else ""),
+              file=sys.stderr)
         return result
     print(f"best {result.metric}: {result.best_value:.4g} (trial {result.best_trial})")
     print("best parameters:")
@@ -180,6 +186,22 @@ def _search(args: argparse.Namespace, program, backend: str):
         print(f"experiments: {args.base_dir}/  (neural track list --base-dir {args.base_dir}; "
               f"neural tui --base-dir {args.base_dir})")
     return result
+
+
+def summary_line(result, earlier: int) -> str:
+    """`study X (storage): 12 trials this run: 9 completed, 3 pruned; 24 in all`."""
+    from runner.hpo.results import state_counts
+
+    new = result.trials[earlier:] if earlier else result.trials
+    words = {"COMPLETE": "completed", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running"}
+    counts = state_counts(new)
+    parts = [f"{counts.get(s, 0)} {w}" for s, w in words.items() if counts.get(s) or s in ("COMPLETE", "PRUNED")]
+    line = f"study {result.study_name} ({result.storage}): {len(new)} trials this run: {', '.join(parts)}"
+    return line + (f"; {len(result.trials)} in all" if earlier else "")
+
+
+def first_error(result) -> str | None:
+    return next((t["error"] for t in result.trials if t.get("error")), None)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ multi-machine studies, population-based training, and analysis.
 
 from runner.hpo.api import HPOptimizer, generate_optimized_dsl, optimize_and_return
 from runner.hpo.dims import ALIASES, SearchDim, SearchSpaceError
-from runner.hpo.engine import Search, SearchConfig, SearchResult
+from runner.hpo.engine import NoTrialSucceeded, Search, SearchConfig, SearchResult
 from runner.hpo.strategies import (
     STRATEGIES,
     BaseStrategy,
@@ -21,6 +21,6 @@ from runner.hpo.strategies import (
 
 __all__ = [
     "ALIASES", "STRATEGIES", "BaseStrategy", "BayesianStrategy", "EvolutionaryStrategy", "GridStrategy",
-    "HPOptimizer", "PBTStrategy", "RandomStrategy", "Search", "SearchConfig", "SearchDim", "SearchResult",
+    "HPOptimizer", "NoTrialSucceeded", "PBTStrategy", "RandomStrategy", "Search", "SearchConfig", "SearchDim", "SearchResult",
     "SearchSpaceError", "TPEStrategy", "generate_optimized_dsl", "make_strategy", "optimize_and_return",
 ]

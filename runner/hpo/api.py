@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.hpo.engine import Search, SearchConfig, SearchResult
+from runner.hpo.engine import NoTrialSucceeded, Search, SearchConfig, SearchResult
 from runner.hpo.strategies import BaseStrategy
 
 
 class HPOptimizer:
     """Configured search; `optimize(...)` runs it on a program and returns the best values."""
 
-    def __init__(self, strategy: str | BaseStrategy | None = None, n_trials: int = 20,
+    def __init__(self, strategy: str | BaseStrategy | None = None, n_trials: int | None = 20,
                  timeout: float | None = None, early_stopping: bool = True, parallel_trials: int = 1,
                  storage: str | None = None, *, epochs: int | None = None, seed: int | None = None,
                  study_name: str | None = None, pruner: str | None = None, track: bool = True,
@@ -31,13 +31,16 @@ class HPOptimizer:
                               "metric": metric, "direction": direction})
         search = Search(neural_code, path, network, search_space, self.strategy, cfg)
         self.last_result = search.run()
+        if self.last_result.best_value is None:
+            raise NoTrialSucceeded(self.last_result)
         return dict(self.last_result.best_params)
 
 
 def optimize_and_return(neural_code: str, n_trials: int = 10, dataset_name: str | None = None,
                         backend: str = "pytorch", search_space: dict[str, Any] | None = None,
                         **kwargs: Any) -> dict[str, Any]:
-    """Search the program's HPO space (and `search_space`) and return the best values."""
+    """Search the program's HPO space (and `search_space`) and return the best values;
+    raises NoTrialSucceeded (naming the first trial's error) when no trial completes."""
     return HPOptimizer(n_trials=n_trials, **kwargs).optimize(neural_code, dataset_name, backend, search_space)
 
 

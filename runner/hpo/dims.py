@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.analysis import Analysis
+from compiler.identity import dimension
 from compiler.model import LayerIR, NetworkIR, OptimizerIR
 from compiler.render import literal, render
 from compiler.space import HPOParam
@@ -109,6 +110,12 @@ class SearchDim:
         if self.parent is not None:
             out["condition"] = {"param": self.parent, "option": self.parent_option}
         return out
+
+    def identity(self) -> dict[str, Any]:
+        """This dimension in the search's identity (compiler.identity); for a program's own
+        HPO expression it equals compiler.identity.param_dimension of that expression."""
+        return dimension(self.name, self.kind, values=self.choices, low=self.low, high=self.high,
+                         step=self.step, log=self.log, parent=self.parent, option=self.parent_option)
 
     def default(self) -> Any:
         if self.param is not None:

@@ -5,32 +5,44 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing as mp
-import time
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compiler.identity import (
+    IdentityError,
+    differences,
+    fingerprint,
+    resolve_backend,
+    resolve_dataset,
+    resolve_direction,
+    resolve_metric,
+    search_identity,
+)
+from compiler.vocab import PRUNERS, TRAIN_KEYS
 from runner.hpo.dims import SearchDim, build_dims, render_values
+from runner.hpo.liveness import WORKER_ATTR, Heartbeat, fail_stale, heartbeat_dir, this_worker
 from runner.hpo.pruning import PruningCallback, make_pruner
-from runner.hpo.storage import open_storage
+from runner.hpo.storage import IDENTITY_FILE, journal_path, open_storage, study_dir
 from runner.hpo.strategies import BaseStrategy, make_strategy
 from runner.program import ProgramError, load_program
-
-MAXIMIZE_METRICS = ("accuracy", "val_accuracy")
 
 
 @dataclass
 class SearchConfig:
+    """How to run a search. Unset values are resolved once by `Search` (argument, then the
+    program's train block, then the documented default: compiler.identity, compiler.vocab)."""
+
     backend: str = "pytorch"
     dataset: str | None = None
     data: str | None = None
     metric: str | None = None
     direction: str | None = None
-    n_trials: int = 20
+    n_trials: int | None = None  # trials to run now (a resumed study gets this many more)
     timeout: float | None = None
-    parallel: int = 1
+    parallel: int | None = None
     storage: str | None = None
     study_name: str | None = None
     epochs: int | None = None
@@ -56,6 +68,19 @@ class SearchResult:
     optimized_text: str | None = None
     optimized_path: str | None = None
     importance: dict[str, float] = field(default_factory=dict)
+    fingerprint: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+class NoTrialSucceeded(ProgramError):
+    """No trial of the search completed; the message names the first trial's error."""
+
+    def __init__(self, result: SearchResult) -> None:
+        self.result = result
+        error = next((t["error"] for t in result.trials if t.get("error")), None)
+        states = sorted({t["state"] for t in result.trials}) or ["none run"]
+        super().__init__(f"no trial of study {result.study_name} completed ({', '.join(states)})"
+                         + (f"; the first error: {error}" if error else ""))
 
 
 class Search:
@@ -77,14 +102,34 @@ class Search:
             raise ProgramError(f"{self.path}: network {self.network.name!r} has nothing to search: "
                                "add HPO(...) expressions or pass a search space")
         c = self.config
-        self.metric = c.metric or train.get("metric") or "val_loss"
-        self.direction = c.direction or train.get("direction") or (
-            "maximize" if self.metric in MAXIMIZE_METRICS else "minimize")
-        self.pruner_name = c.pruner or train.get("pruner") or "median"
+        try:
+            self.backend = resolve_backend(c.backend)
+            self.metric = resolve_metric(train, c.metric)
+            self.direction = resolve_direction(train, self.metric, c.direction)
+        except IdentityError as exc:
+            raise ProgramError(str(exc)) from None
+        self.pruner_name = (c.pruner or train.get("pruner") or "median").lower()
+        if self.pruner_name not in PRUNERS:
+            raise ProgramError(f"unknown pruner {self.pruner_name!r}: use {', '.join(PRUNERS)}")
         if not c.early_stopping:
             self.pruner_name = "none"
-        self.study_name = c.study_name or f"{self.path.stem}-{self.network.name}"
+        self.epochs = c.epochs or train.get("epochs") or TRAIN_KEYS["epochs"].default
+        self.n_trials = c.n_trials or train.get("trials") or TRAIN_KEYS["trials"].default
+        self.parallel = max(1, c.parallel or train.get("parallel") or 1)
+        self.timeout = c.timeout or train.get("timeout")
+        dataset = resolve_dataset(self.network, c.dataset, c.data)
+        if c.num_samples:
+            dataset += f" (first {c.num_samples} samples)"
+        self.identity = search_identity([d.identity() for d in self.dims], dataset=dataset,
+                                        metric=self.metric, direction=self.direction, backend=self.backend)
+        self.fingerprint = fingerprint(self.identity)
+        self.family = f"{self.path.stem}-{self.network.name}"
+        self.study_name = c.study_name or f"{self.family}-{self.fingerprint}"
+        self.notices: list[str] = []
+        self.resumed_trials = 0
+        self.worker_threads: int | None = None  # framework threads, set in a parallel worker
         self._data = None
+        self._study = None
 
     # ------------------------------------------------------------------ pieces
     def data(self):
@@ -95,25 +140,95 @@ class Search:
                                    num_samples=self.config.num_samples)
         return self._data
 
+    def check_data(self) -> None:
+        """A dataset or data file that cannot be loaded is one error before the first trial."""
+        if self.parallel <= 1 or self.strategy.name == "pbt":
+            self.data()  # this process trains: load it once, now
+            return
+        from runner.data.registry import available_datasets
+
+        c = self.config
+        if c.data:
+            if not Path(c.data).is_file():
+                raise ProgramError(f"data file {c.data} does not exist")
+            return
+        name = resolve_dataset(self.network, c.dataset, None)
+        key = name.strip().lower().replace("-", "_")
+        if key not in available_datasets() and not key.startswith("synthetic"):
+            self.data()  # an alias or a new loader decides; its error names the known sets
+
     def study(self, sampler: Any = None) -> Any:
+        """Open this search's study: resume it when the identity matches, else start a new one
+        (and say why); a named study (--study) that differs is an error naming the differences."""
         import optuna
 
+        if self._study is not None:
+            if sampler is not None:
+                self._study.sampler = sampler
+            return self._study
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         storage = open_storage(self.config.storage, self.config.base_dir, self.study_name)
-        epochs = self.config.epochs or self.network.train.get("epochs") or 10
+        existing = _load_existing(storage, self.study_name)
+        if existing is not None:
+            stored = existing.user_attrs.get("identity")
+            if stored is not None and fingerprint(stored) != self.fingerprint:
+                diffs = differences(stored, self.identity)
+                raise ProgramError(f"study {self.study_name!r} is a different search; it differs in:\n  "
+                                   + "\n  ".join(diffs) + "\nchoose another --study name, or leave "
+                                   "--study out to start (or resume) the study of this search")
+            if existing.direction.name.lower() != self.direction:
+                raise ProgramError(f"study {self.study_name!r} already exists with direction "
+                                   f"{existing.direction.name.lower()}; use another --study name")
         try:
             study = optuna.create_study(
                 study_name=self.study_name, storage=storage, direction=self.direction,
                 sampler=sampler or self.strategy.sampler(self.dims),
-                pruner=make_pruner(self.pruner_name, epochs), load_if_exists=True)
+                pruner=make_pruner(self.pruner_name, self.epochs), load_if_exists=True)
         except ValueError as exc:
             raise ProgramError(f"cannot open study {self.study_name!r}: {exc}") from None
-        if study.direction.name.lower() != self.direction:
-            raise ProgramError(f"study {self.study_name!r} already exists with direction "
-                               f"{study.direction.name.lower()}; use another --study name")
+        beats = self.heartbeats()
+        if existing is not None:
+            stale = fail_stale(study, beats)
+            trials = study.get_trials(deepcopy=False)
+            self.resumed_trials = len(trials)
+            counts = _state_counts(trials)
+            note = f"resuming study {self.study_name}: {len(trials)} trials so far"
+            if counts:
+                note += f" ({counts})"
+            if stale:
+                note += (f"; {len(stale)} left RUNNING by a worker that died "
+                         f"(#{', #'.join(str(t.number) for t in stale)}) now FAIL")
+            self.notices.append(note)
+        else:
+            self.notices.append(self._why_new(storage))
+        if study.user_attrs.get("identity") is None:
+            study.set_user_attr("identity", self.identity)
+            study.set_user_attr("fingerprint", self.fingerprint)
+            study.set_user_attr("program", str(self.path))
+            study.set_user_attr("network", self.network.name)
         study.set_user_attr("program_sha256", hashlib.sha256(self.text.encode()).hexdigest())
         study.set_user_attr("metric", self.metric)
+        if self.config.storage is None:  # beside the journal, for the next run's "why new"
+            write_json(study_dir(self.config.base_dir, self.study_name) / IDENTITY_FILE,
+                       {"study": self.study_name, "program": str(self.path), "network": self.network.name,
+                        "fingerprint": self.fingerprint, "identity": self.identity})
+        self._study = study
         return study
+
+    def _why_new(self, storage: Any) -> str:
+        prior = _previous_identities(self, storage)
+        head = f"new study {self.study_name}"
+        if not prior:
+            return head
+        name, ident = prior[0]
+        diffs = differences(ident, self.identity)
+        shown = "; ".join(diffs[:4]) + (f"; and {len(diffs) - 4} more" if len(diffs) > 4 else "")
+        return f"{head}: the search differs from study {name} ({shown})"
+
+    def heartbeats(self) -> Path | None:
+        """Where this search's workers keep their heartbeat files (journal storages only)."""
+        journal = journal_path(self.config.storage, self.config.base_dir, self.study_name)
+        return heartbeat_dir(journal) if journal is not None else None
 
     def trial_program(self, values: dict[str, Any]):
         text = render_values(self.text, self.network, self.dims, values)
@@ -122,7 +237,26 @@ class Search:
         except ProgramError as exc:
             raise ProgramError(f"these values give an invalid program: {exc}") from None
 
+    def trial_tags(self, trial: Any) -> dict[str, Any]:
+        """What each trial's experiment records about its search (the identity in full)."""
+        return {"study": self.study_name, "trial": trial.number, "search": self.strategy.name,
+                "fingerprint": self.fingerprint, "dataset": self.identity["dataset"],
+                "metric": self.metric, "direction": self.direction, "backend": self.backend,
+                "search_identity": json.dumps(self.identity, sort_keys=True, separators=(",", ":"))}
+
     def objective(self, trial: Any) -> float:
+        """One trial; its error (or interruption) is recorded on it for the summary and the API."""
+        trial.set_user_attr(WORKER_ATTR, {**this_worker(), "threads": self.worker_threads})
+        try:
+            return self._train_trial(trial)
+        except ProgramError as exc:
+            trial.set_user_attr("error", str(exc))
+            raise
+        except KeyboardInterrupt:
+            trial.set_user_attr("error", "interrupted (SIGTERM or Ctrl-C)")
+            raise
+
+    def _train_trial(self, trial: Any) -> float:
         import optuna
 
         from runner.run import train
@@ -138,14 +272,12 @@ class Search:
             cbs.append(pruning)
         else:
             cbs.append(_Recorder(self.metric, pruning))
-        result = train(program, self.config.backend, ds=self.data(), epochs=self.config.epochs,
+        result = train(program, self.backend, ds=self.data(), epochs=self.config.epochs,
                        callbacks=cbs, quiet=True, track=self.config.track, base_dir=self.config.base_dir,
-                       seed=self.config.seed, tags={"study": self.study_name, "trial": trial.number,
-                                                    "search": self.strategy.name})
+                       seed=self.config.seed, tags=self.trial_tags(trial),
+                       on_experiment=lambda d: trial.set_user_attr("experiment_dir", d))
         history = result.history
         trial.set_user_attr("epochs", [dict(e) for e in history.epochs])
-        if result.experiment_dir:
-            trial.set_user_attr("experiment_dir", result.experiment_dir)
         if pruning.pruned:
             raise optuna.TrialPruned(history.stop_message)
         series = [e[self.metric] for e in history.epochs if self.metric in e]
@@ -154,57 +286,72 @@ class Search:
                                "set validation_split > 0 or choose another metric")
         return max(series) if self.direction == "maximize" else min(series)
 
+    def run_trials(self, n: int | None, timeout: float | None = None, callbacks: list | None = None,
+                   tickets: Callable[[], bool] | None = None) -> None:
+        """Run trials in this process: n of them, or one per granted ticket (a parallel
+        worker asks its parent before each), with a heartbeat while they run."""
+        study = self.study()
+        beat = Heartbeat(self.heartbeats()).start()
+        try:
+            if tickets is None:
+                study.optimize(self.objective, n_trials=n, timeout=timeout, callbacks=callbacks or [],
+                               catch=(ProgramError,), gc_after_trial=False)
+                return
+            while tickets():
+                study.optimize(self.objective, n_trials=1, callbacks=callbacks or [],
+                               catch=(ProgramError,), gc_after_trial=False)
+        finally:
+            beat.stop()
+
     # ------------------------------------------------------------------ run
+    def prepare(self) -> list[str]:
+        """Check the data and open the study before any trial; returns what to tell the user
+        (resumed or new, and why), to print before the progress table."""
+        if self._study is None:
+            self.check_data()
+            if self.strategy.name != "pbt":
+                self.study()
+                if self.parallel > 1:
+                    from runner.hpo.workers import describe_workers
+
+                    self.notices.append(describe_workers(min(self.parallel, self.n_trials)))
+        return self.notices
+
     def run(self, reporter: Callable[[Any, Any], None] | None = None) -> SearchResult:
+        """Run `n_trials` more trials. SIGTERM/SIGINT (KeyboardInterrupt) at any moment ends
+        every trial in a final state and still writes hpo_results.json, then re-raises."""
+        self.prepare()
         if self.strategy.name == "pbt":
             from runner.hpo.pbt import run_pbt
 
             return run_pbt(self, reporter)
         study = self.study()
-        n_trials = self.config.n_trials
+        n_trials = self.n_trials
         if self.strategy.grid:
             n_trials = min(n_trials, _grid_size(self.dims))
-        # One process: n_trials bounds the run (a MaxTrialsCallback would re-read the storage
-        # after every trial). Several workers each take an exact share (see _run_parallel).
-        if self.config.parallel > 1:
-            self._run_parallel(study, n_trials, reporter)
-        else:
-            callbacks = [lambda s, t: reporter(s, t)] if reporter else []
-            study.optimize(self.objective, n_trials=n_trials, timeout=self.config.timeout,
-                           callbacks=callbacks, catch=(ProgramError,), gc_after_trial=False)
-        return self.finish(self.study())
-
-    def _run_parallel(self, study: Any, n: int, reporter) -> None:
-        ctx = mp.get_context("spawn")
-        k = self.config.parallel
-        shares = [n // k + (1 if i < n % k else 0) for i in range(k)]  # exactly n trials in all
-        spec = (type(self), self.text, str(self.path), self.network.name, self.search_space,
-                self.strategy, self.config)
-        procs = [ctx.Process(target=_worker, args=(spec, i, shares[i]), daemon=False)
-                 for i in range(k) if shares[i]]
-        for p in procs:
-            p.start()
-        seen: set[int] = set()
         try:
-            while any(p.is_alive() for p in procs):
-                time.sleep(0.5)
-                seen = _report_new(study, seen, reporter)
+            if self.parallel > 1:
+                from runner.hpo.workers import run_parallel
+
+                run_parallel(self, study, n_trials, reporter)
+            else:
+                callbacks = [lambda s, t: reporter(s, t)] if reporter else []
+                self.run_trials(n_trials, self.timeout, callbacks)
         except KeyboardInterrupt:
-            for p in procs:
-                p.terminate()
+            fail_stale(study, self.heartbeats(), only_pids={os.getpid()})
+            self.finish(study)
             raise
-        finally:
-            for p in procs:
-                p.join()
-        _report_new(study, seen, reporter)
-        failed = [p.exitcode for p in procs if p.exitcode]
-        if failed:
-            raise ProgramError(f"{len(failed)} worker process(es) failed (exit codes {failed})")
+        return self.finish(study)
 
     def finish(self, study: Any) -> SearchResult:
         from runner.hpo.results import build_result
 
         return build_result(self, study)
+
+    def spec(self) -> tuple:
+        """What a worker process needs to rebuild this search (see runner.hpo.workers)."""
+        return (type(self), self.text, str(self.path), self.network.name, self.search_space,
+                self.strategy, self.config)
 
 
 class _Recorder(PruningCallback):
@@ -239,28 +386,46 @@ def _grid_size(dims: list[SearchDim]) -> int:
     return count(by_parent.get(None, []))
 
 
-def _report_new(study: Any, seen: set[int], reporter) -> set[int]:
-    from optuna.trial import TrialState
-
-    if reporter is None:
-        return seen
-    for t in study.get_trials(deepcopy=False):
-        if t.number not in seen and t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
-            seen.add(t.number)
-            reporter(study, t)
-    return seen
+def _state_counts(trials: list[Any]) -> str:
+    counts: dict[str, int] = {}
+    for t in trials:
+        counts[t.state.name.lower()] = counts.get(t.state.name.lower(), 0) + 1
+    return ", ".join(f"{n} {k}" for k, n in counts.items())
 
 
-def _worker(spec: tuple, index: int, share: int) -> None:
-    """One worker process of a parallel search: its own data, its share of the trials, the
-    shared study (a file or database every worker opens)."""
-    cls, text, path, network, search_space, strategy, config = spec
-    if config.seed is not None:
-        strategy.seed = config.seed + index  # workers must not draw the same values
-    search = cls(text, path, network, search_space, strategy, config)
-    study = search.study(search.strategy.sampler(search.dims))
-    study.optimize(search.objective, n_trials=share, timeout=config.timeout,
-                   catch=(ProgramError,), gc_after_trial=False)
+def _load_existing(storage: Any, name: str) -> Any:
+    import optuna
+
+    try:
+        return optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        return None
+
+
+def _previous_identities(search: Search, storage: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Other studies of the same program and network, newest first (for "why new")."""
+    found: list[tuple[float, str, dict[str, Any]]] = []
+    if search.config.storage is None:
+        root = study_dir(search.config.base_dir, search.family).parent
+        for f in root.glob(f"*/{IDENTITY_FILE}"):
+            try:
+                data = json.loads(f.read_text())
+                if data.get("network") == search.network.name and Path(data.get("program", "")) == search.path:
+                    found.append((f.stat().st_mtime, data["study"], data["identity"]))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue
+    else:
+        import optuna
+
+        for s in optuna.get_all_study_summaries(storage, include_best_trial=False):
+            ident = s.user_attrs.get("identity")
+            if s.study_name != search.study_name and isinstance(ident, dict) \
+                    and s.user_attrs.get("network") == search.network.name \
+                    and s.user_attrs.get("program") == str(search.path):
+                when = s.datetime_start.timestamp() if s.datetime_start else 0.0
+                found.append((when, s.study_name, ident))
+    found.sort(key=lambda x: -x[0])
+    return [(n, i) for _, n, i in found if n != search.study_name]
 
 
 def write_json(path: Path, data: Any) -> None:

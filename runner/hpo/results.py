@@ -27,6 +27,14 @@ def trial_record(t: Any) -> dict[str, Any]:
     }
 
 
+def state_counts(trials: list[dict[str, Any]]) -> dict[str, int]:
+    """Trials per state (COMPLETE, PRUNED, FAIL, ...), for the summary line."""
+    out: dict[str, int] = {}
+    for t in trials:
+        out[t["state"]] = out.get(t["state"], 0) + 1
+    return out
+
+
 def importance(study: Any) -> dict[str, float]:
     import optuna
     from optuna.trial import TrialState
@@ -61,7 +69,7 @@ def build_result(search: Any, study: Any):
         metric=search.metric, direction=search.direction,
         best_value=best.value if best else None, best_params=best_params,
         best_trial=best.number if best else None, trials=trials,
-        importance=importance(study),
+        importance=importance(study), fingerprint=search.fingerprint, notices=list(search.notices),
     )
     out_dir = study_dir(search.config.base_dir, search.study_name)
     if best:
@@ -77,7 +85,9 @@ def build_result(search: Any, study: Any):
     write_json(path, {
         "study": result.study_name, "storage": result.storage, "program": str(search.path),
         "network": search.network.name, "search_method": search.strategy.name,
-        "backend": search.config.backend, "metric": result.metric, "direction": result.direction,
+        "backend": search.backend, "dataset": search.identity["dataset"], "metric": result.metric,
+        "direction": result.direction, "fingerprint": search.fingerprint, "identity": search.identity,
+        "counts": state_counts(trials),
         "best": {"number": result.best_trial, "value": result.best_value, "params": best_params},
         "importance": result.importance,
         "dimensions": {d.name: d.seed_form() for d in search.dims},

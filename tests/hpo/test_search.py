@@ -57,8 +57,11 @@ def test_grid_discretises_continuous_dimensions(tiny):
     assert len(vals) == 5 and vals[0] == pytest.approx(1e-3) and vals[-1] == pytest.approx(3e-2)
 
 
+GOOD = 5  # the median pruner's start-up trials (MEDIAN_STARTUP_TRIALS)
+
+
 class GoodThenBad(BaseStrategy):
-    """A custom strategy: two sensible trials, then hopeless ones (learning rate ~0)."""
+    """A custom strategy: GOOD sensible trials, then hopeless ones (learning rate ~0)."""
 
     def __init__(self) -> None:
         super().__init__(name="good_then_bad")
@@ -67,7 +70,7 @@ class GoodThenBad(BaseStrategy):
         out = {}
         for name, spec in search_space.items():
             if name.endswith("learning_rate"):
-                out[name] = 0.02 if trial.number < 2 else spec["min"]
+                out[name] = 0.02 if trial.number < GOOD else spec["min"]
             elif spec["type"] == "categorical":
                 out[name] = spec["values"][0]
             else:
@@ -79,11 +82,11 @@ def test_pruning_prunes_a_designed_bad_trial_and_marks_it(tiny):
     text = tiny.read_text().replace("HPO(log_range(1e-3, 3e-2))", "HPO(log_range(1e-7, 3e-2))")
     text = text.replace("epochs: 2", "epochs: 4")
     tiny.write_text(text)
-    s = search(tiny, GoodThenBad(), trials=4)
+    s = search(tiny, GoodThenBad(), trials=GOOD + 2, num_samples=300)
     r = s.run()
     states = [t["state"] for t in r.trials]
-    assert states[:2] == ["COMPLETE", "COMPLETE"]
-    assert "PRUNED" in states[2:]
+    assert states[:GOOD] == ["COMPLETE"] * GOOD
+    assert "PRUNED" in states[GOOD:]
     saved = json.loads(Path(r.results_path).read_text())
     assert [t["state"] for t in saved["trials"]] == states
     pruned = next(t for t in saved["trials"] if t["state"] == "PRUNED")
@@ -95,7 +98,15 @@ def test_resume_continues_the_same_study(tiny):
     search(tiny, "random", trials=2, base_dir=str(store)).run()
     r = search(tiny, "random", trials=2, base_dir=str(store)).run()
     assert len(r.trials) == 4
-    assert (store / "hpo" / "tiny-Tiny" / "journal.log").exists()
+    assert (store / "hpo" / r.study_name / "journal.log").exists()
+
+
+def test_median_pruner_waits_for_five_trials_and_a_third_of_the_epochs():
+    pytest.importorskip("optuna")
+    from runner.hpo.pruning import make_pruner
+
+    p = make_pruner("median", 15)
+    assert (p._n_startup_trials, p._n_warmup_steps) == (5, 5)
 
 
 def test_parallel_workers_on_sqlite_lose_no_trial(tiny):
@@ -179,7 +190,7 @@ def test_pruned_trials_are_pruned_in_the_experiment_store(tiny):
     text = tiny.read_text().replace("HPO(log_range(1e-3, 3e-2))", "HPO(log_range(1e-7, 3e-2))")
     tiny.write_text(text.replace("epochs: 2", "epochs: 4"))
     store = tiny.parent / "tracked"
-    r = search(tiny, GoodThenBad(), trials=4, track=True, base_dir=str(store)).run()
+    r = search(tiny, GoodThenBad(), trials=GOOD + 1, track=True, base_dir=str(store), num_samples=300).run()
     states = {t["number"]: t["state"] for t in r.trials}
     exps = ExperimentManager(str(store)).list_experiments()
     by_trial = {int(e["tags"]["trial"]): e["status"] for e in exps}
@@ -211,7 +222,8 @@ def test_cli_run_hpo_compile_hpo_and_visualize(tiny):
              "--dataset", "digits", cwd=cwd)
     assert r.returncode == 0, r.stderr
     assert "best val_loss:" in r.stdout and "optimized program: tiny.optimized.neural" in r.stdout
-    results = cwd / "neural_experiments" / "hpo" / "tiny-Tiny" / "hpo_results.json"
+    assert "new study tiny-Tiny-" in r.stderr and "3 trials this run: 3 completed, 0 pruned" in r.stderr
+    (results,) = (cwd / "neural_experiments" / "hpo").glob("tiny-Tiny-*/hpo_results.json")
     data = json.loads(results.read_text())
     assert len(data["trials"]) == 3 and data["best"]["params"]
     assert all("values_per_epoch" in t for t in data["trials"])

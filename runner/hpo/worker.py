@@ -1,0 +1,82 @@
+"""Entry point of one parallel search worker: `python -m runner.hpo.worker`.
+
+Reads a header and the search's spec from stdin (see runner.hpo.workers), then runs one
+trial per ticket: it writes `ready` on its protocol channel and the parent answers `go` or
+`stop`. Anything the trials print goes to stderr; stdout is the protocol channel only.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import pickle
+import signal
+import sys
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """SIGTERM when the parent dies (Linux), and exit if it already has."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _set_threads(threads: int, backend: str) -> None:
+    if backend == "pytorch":
+        import torch
+
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(threads)
+        except RuntimeError:
+            pass  # already set by an earlier parallel region
+    else:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _terminate)
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # prints of the trials go to stderr, never into the protocol
+    sys.stdout = sys.stderr
+    stdin = sys.stdin.buffer
+    header = pickle.load(stdin)
+    _die_with_parent(header["parent"])
+    sys.path[:] = header["sys_path"]
+    cls, text, path, network, search_space, strategy, config = pickle.load(stdin)
+    if header["seed"] is not None:
+        strategy.seed = header["seed"]  # workers must not draw the same values
+    from runner.hpo.liveness import fail_stale
+
+    search = cls(text, path, network, search_space, strategy, config)
+    _set_threads(header["threads"], search.backend)
+    search.worker_threads = header["threads"]
+
+    def ticket() -> bool:
+        proto.write("ready\n")
+        answer = stdin.readline()
+        return answer.strip() == b"go"
+
+    try:
+        search.run_trials(None, tickets=ticket)
+    except KeyboardInterrupt:
+        study = search.study()
+        fail_stale(study, search.heartbeats(), only_pids={os.getpid()})
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
