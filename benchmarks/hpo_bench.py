@@ -6,14 +6,21 @@
 (b) throughput with 1 and 2 worker processes on an objective that sleeps 50 ms.
 (c) best validation loss after N trials of random vs TPE vs bayesian search on a fixed small
     network (digits), averaged over seeds.
+(d) the README's kind of search on a program whose trials all do equal work (random search,
+    no pruning, fixed widths): `neural run --hpo` with tracking on, as a whole process, vs the
+    same search written by hand with Optuna + PyTorch (same trials, epochs, data, model, a
+    whole process); and `--parallel 2` vs `--parallel 1` of the same command.
 
-    python benchmarks/hpo_bench.py [--trials 200] [--quick]
+    python benchmarks/hpo_bench.py [--trials 200] [--quick] [--only d]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -153,15 +160,113 @@ def quality(n: int, seeds: int) -> None:
             print(f"    {method:9s} {statistics.mean(bests):.4f}  (per seed: {', '.join(f'{b:.4f}' for b in bests)})")
 
 
+EQUAL = """network Equal {
+  input: (8, 8, 1)
+  layers:
+    Flatten()
+    Dense(64, activation="relu")
+    Dropout(HPO(range(0.0, 0.4, step=0.1)))
+    Dense(32, activation="relu")
+    Output(10, activation="softmax")
+  loss: "sparse_categorical_crossentropy"
+  optimizer: Adam(learning_rate=HPO(log_range(1e-3, 3e-2)))
+  train { epochs: EPOCHS batch_size: 32 validation_split: 0.2 }
+}
+"""
+
+HAND = """import sys, time
+import numpy as np, optuna, torch
+from sklearn.datasets import load_digits
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+TRIALS, EPOCHS = int(sys.argv[1]), int(sys.argv[2])
+d = load_digits()
+x = (d.images / 16.0).astype(np.float32)[..., None]
+y = d.target.astype(np.int64)
+order = np.random.default_rng(0).permutation(len(x))
+cut = int(len(x) * 0.8)
+xt, yt = torch.tensor(x[order[:cut]]), torch.tensor(y[order[:cut]])
+xv, yv = torch.tensor(x[order[cut:]]), torch.tensor(y[order[cut:]])
+
+
+def objective(trial):
+    p = trial.suggest_float("dropout", 0.0, 0.4, step=0.1)
+    lr = trial.suggest_float("lr", 1e-3, 3e-2, log=True)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Dropout(p),
+                                torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    best = float("inf")
+    for epoch in range(EPOCHS):
+        model.train()
+        perm = torch.randperm(len(xt))
+        for i in range(0, len(xt), 32):
+            idx = perm[i:i + 32]
+            loss = loss_fn(model(xt[idx]), yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            best = min(best, loss_fn(model(xv), yv).item())
+    return best
+
+
+study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+study.optimize(objective, n_trials=TRIALS)
+"""
+
+
+def _timed(argv: list[str], cwd: str) -> float:
+    t = time.perf_counter()
+    r = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    took = time.perf_counter() - t
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{r.stderr[-2000:]}")
+    return took
+
+
+def equal_work(trials: int, epochs: int, repeats: int) -> None:
+    """(d): whole processes, so start-up, imports, data loading and tracking all count."""
+    print(f"(d) {trials} trials x {epochs} epochs on digits, every trial the same work (random search, "
+          f"no pruning), whole processes, best of {repeats}; load {os.getloadavg()[0]:.1f}")
+    neural = [sys.executable, "-m", "runner", "run", "equal.neural", "--hpo", "--search", "random", "--seed", "0",
+              "--pruner", "none", "--dataset", "digits", "--trials", str(trials)]
+    times: dict[str, list[float]] = {"hand": [], "ours": [], "ours_notrack": [], "p1": [], "p2": []}
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as d:
+            Path(d, "equal.neural").write_text(EQUAL.replace("EPOCHS", str(epochs)))
+            Path(d, "hand.py").write_text(HAND)
+            times["hand"].append(_timed([sys.executable, "hand.py", str(trials), str(epochs)], d))
+            times["ours"].append(_timed(neural + ["--base-dir", "s1"], d))
+            times["ours_notrack"].append(_timed(neural + ["--base-dir", "s2", "--no-track"], d))
+            times["p1"].append(_timed(neural + ["--base-dir", "s3", "--parallel", "1"], d))
+            times["p2"].append(_timed(neural + ["--base-dir", "s4", "--parallel", "2"], d))
+    t = {k: min(v) for k, v in times.items()}
+    print(f"    hand-written Optuna + PyTorch   {t['hand']:6.2f} s")
+    print(f"    neural run --hpo (tracking on)  {t['ours']:6.2f} s  ratio {t['ours'] / t['hand']:.2f}x (goal <= 1.1)")
+    print(f"    neural run --hpo --no-track     {t['ours_notrack']:6.2f} s  ratio {t['ours_notrack'] / t['hand']:.2f}x")
+    print(f"    --parallel 1 {t['p1']:6.2f} s | --parallel 2 {t['p2']:6.2f} s | speed-up {t['p1'] / t['p2']:.2f}x "
+          f"(goal >= 1.8 on 2 cores; tracking on)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
+    ap.add_argument("--only", choices=("a", "b", "c", "d"), help="print one figure")
     args = ap.parse_args()
     n = 30 if args.quick else args.trials
-    overhead(n)
-    throughput(8 if args.quick else 60)
-    quality(4 if args.quick else 12, 2 if args.quick else 3)
+    figures = {
+        "a": lambda: overhead(n),
+        "b": lambda: throughput(8 if args.quick else 60),
+        "c": lambda: quality(4 if args.quick else 12, 2 if args.quick else 3),
+        "d": lambda: equal_work(4 if args.quick else 12, 3 if args.quick else 10, 1 if args.quick else 2),
+    }
+    for key, figure in figures.items():
+        if args.only in (None, key):
+            figure()
 
 
 if __name__ == "__main__":
