@@ -48,8 +48,8 @@ class Settings:
         if base is not None and not isinstance(base, str):
             problems.append(f"neural.experiments.baseDir must be a path, got {base!r}")
             base = None
-        return cls(shapes, level, cls.inlay_best_values if best is None else best,
-                   base or ""), problems
+        # (not cls.inlay_best_values: on a slots dataclass that is a descriptor, not the default)
+        return cls(shapes, level, True if best is None else best, base or ""), problems
 
 
 def _get(d: dict, *path: str) -> Any:
