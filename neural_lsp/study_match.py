@@ -2,9 +2,11 @@
 the space that study searched.
 
 A study is a network's when its recorded network name is the network's and its program is
-the document's file (or, before a search has written hpo_results.json, its name starts with
-the runner's default `<file stem>-<network>`). The space it searched is its recorded
-identity's, else hpo_results.json's `dimensions`, else the distributions of its trials.
+the document's file (the runner records both, with the search's identity, as study
+attributes; older studies only have the runner's default name `<file stem>-<network>`).
+The space it searched is its recorded identity's (compiler.identity), else
+hpo_results.json's `dimensions`, else the distributions of its trials; only the space is
+compared (dataset, backend and metric are choices of the command, not of the document).
 When that differs from the document's space now, its numbers describe an earlier version of
 the network: the editor says so instead of showing them as current.
 """
@@ -95,16 +97,11 @@ def _key(values: list) -> tuple:
 
 
 def document_space(net: Any) -> dict[str, tuple]:
-    """The network's search space now, in the comparable form."""
-    out = {}
-    for p in net.space or []:
-        if p.kind in ("choice", "custom"):
-            out[p.name] = ("categorical", _key([p.public_value(i) for i in range(len(p.options))]))
-        else:
-            kind = "int" if p.is_int else "float"
-            out[p.name] = _norm_numeric(kind, p.low, p.high, None if p.kind == "log_range" else p.step,
-                                        p.kind == "log_range")
-    return out
+    """The network's search space now, described as a search records it
+    (compiler.identity), in the comparable form."""
+    from compiler.identity import space_dimensions
+
+    return {d["name"]: _from_identity(d) for d in space_dimensions(net)}
 
 
 def study_space(study: Study) -> tuple[dict[str, tuple], bool]:
