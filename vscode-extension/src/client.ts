@@ -1,6 +1,9 @@
 // The language client's life: start from settings, explain a failed start, restart, and
 // publish the server state. The decisions are in settings.ts (pure, unit-tested).
+import { execFile } from "child_process";
+import * as fs from "fs";
 import * as os from "os";
+import * as path from "path";
 import type { Readable } from "stream";
 import * as vscode from "vscode";
 import {
@@ -12,12 +15,22 @@ import {
   State,
 } from "vscode-languageclient/node";
 import { LANGUAGE_ID, SETTINGS } from "./commands";
+import {
+  BUNDLED_SERVER,
+  describeInterpreterProblem,
+  jobPython,
+  parsePythonVersion,
+  pythonFromExtensionApi,
+  type PythonVersion,
+  VERSION_PROBE,
+} from "./interpreter";
 import type { ServerState } from "./results";
 import {
-  type CommandLine,
   describeStartFailure,
   formatCommandLine,
+  pythonCommand,
   RestartPolicy,
+  type ServerLaunch,
   type ServerSettings,
   serverCommandLine,
   type Variables,
@@ -29,6 +42,8 @@ export const CLIENT_NAME = "Neural Language Server";
 export function readSettings(): ServerSettings {
   const c = vscode.workspace.getConfiguration();
   return {
+    interpreter: c.get<string>(SETTINGS.interpreter),
+    importStrategy: c.get<string>(SETTINGS.importStrategy),
     pythonPath: c.get<string>(SETTINGS.pythonPath),
     serverPath: c.get<string>(SETTINGS.serverPath),
     serverArgs: c.get<string[]>(SETTINGS.serverArgs),
@@ -41,6 +56,37 @@ export function variables(): Variables {
     userHome: os.homedir(),
     env: process.env,
   };
+}
+
+const PYTHON_EXTENSION = "ms-python.python";
+
+/** The Python extension's interpreter for the workspace; undefined without that extension. */
+export async function pythonExtensionInterpreter(): Promise<string | undefined> {
+  const ext = vscode.extensions.getExtension(PYTHON_EXTENSION);
+  if (!ext) return undefined;
+  try {
+    const api = ext.isActive ? ext.exports : await ext.activate();
+    return await pythonFromExtensionApi(api, vscode.workspace.workspaceFolders?.[0]?.uri);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `<python> -c VERSION_PROBE`: the version, or notFound when there is no such program. */
+export function probePython(python: string): Promise<{ notFound?: boolean; version?: PythonVersion }> {
+  return new Promise((resolve) => {
+    execFile(python, ["-c", VERSION_PROBE], { timeout: 15000 }, (err, stdout) => {
+      if (err && ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "EACCES")) resolve({ notFound: true });
+      else resolve({ version: parsePythonVersion(String(stdout)) });
+    });
+  });
+}
+
+/** The server that runs: its kind, version (from `initialize`) and interpreter. */
+export interface RunningServer {
+  kind: ServerLaunch["kind"];
+  version: string | undefined;
+  python: string | undefined;
 }
 
 /** Keeps the last lines the server wrote to stderr, to explain a failed start. */
@@ -102,8 +148,11 @@ export class NeuralClient implements vscode.Disposable {
   private _state: ServerState = "stopped";
   readonly log: vscode.LogOutputChannel;
   readonly trace: vscode.LogOutputChannel;
+  /** The server that is running (undefined while none is). */
+  server: RunningServer | undefined;
+  private launch: ServerLaunch | undefined;
 
-  constructor() {
+  constructor(readonly extensionPath: string = path.join(__dirname, "..")) {
     this.log = vscode.window.createOutputChannel(CLIENT_NAME, { log: true });
     this.trace = vscode.window.createOutputChannel(`${CLIENT_NAME} Trace`, { log: true });
   }
@@ -132,13 +181,29 @@ export class NeuralClient implements vscode.Disposable {
 
   private async doStart(): Promise<LanguageClient | undefined> {
     const settings = readSettings();
-    let cl: CommandLine;
+    let cl: ServerLaunch;
+    this.server = undefined;
+    const bundled = path.join(this.extensionPath, ...BUNDLED_SERVER);
     try {
-      cl = serverCommandLine(settings, variables());
+      cl = serverCommandLine(settings, variables(), {
+        bundledServer: fs.existsSync(bundled) ? bundled : undefined,
+        pythonExtension: await pythonExtensionInterpreter(),
+      });
     } catch (e) {
       this.setState("failed");
       void this.offerFix(String((e as Error).message), "Fix the setting, then run \"Neural: Restart Server\".", SETTINGS.serverPath);
       return undefined;
+    }
+    this.launch = cl;
+    if (cl.python) {
+      // One clear message for a missing or too old Python, before the client's own errors.
+      const problem = describeInterpreterProblem(cl.python, cl.pythonSource ?? "default", await probePython(cl.python));
+      if (problem) {
+        this.setState("failed");
+        this.log.error(`${problem.message} ${problem.fix}`);
+        void this.offerFix(problem.message, problem.fix, problem.setting);
+        return undefined;
+      }
     }
     const tail = new StderrTail();
     let initialized = false;
@@ -149,7 +214,8 @@ export class NeuralClient implements vscode.Disposable {
       args: cl.args,
       options: {
         cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
-        env: { ...process.env, PYTHONUNBUFFERED: "1" },
+        // NEURAL_RUNNER_PYTHON: the interpreter the server runs Train and Run HPO with.
+        env: { ...process.env, PYTHONUNBUFFERED: "1", NEURAL_RUNNER_PYTHON: this.jobPython() },
       },
     };
     const clientOptions: LanguageClientOptions = {
@@ -194,11 +260,16 @@ export class NeuralClient implements vscode.Disposable {
       else if (this._state !== "failed") this.setState("stopped");
     });
     this.setState("starting");
-    this.log.info(`Starting: ${formatCommandLine(cl)}`);
+    this.log.info(`Starting (${cl.kind} server): ${formatCommandLine(cl)}`);
     try {
       await client.start();
       initialized = true;
-      this.setState("running");
+      this.server = { kind: cl.kind, version: client.initializeResult?.serverInfo?.version, python: cl.python };
+      this.log.info(`Running: ${client.initializeResult?.serverInfo?.name ?? "server"} ${this.server.version ?? ""} (${cl.kind})`);
+      // The client reported "running" during start(), before the server info was known: tell
+      // the listeners again now that it is.
+      this._state = "running";
+      this.stateEmitter.fire("running");
       return client;
     } catch (e) {
       if (this.client !== client) return undefined;
@@ -221,6 +292,7 @@ export class NeuralClient implements vscode.Disposable {
   async stop(): Promise<void> {
     const c = this.client;
     this.client = undefined;
+    this.server = undefined;
     if (c) {
       try {
         await c.dispose(2000);
@@ -236,6 +308,12 @@ export class NeuralClient implements vscode.Disposable {
     await this.stop();
     this.policy.reset();
     return this.start();
+  }
+
+  /** The interpreter Train, Run HPO and the TUI run with (see interpreter.jobPython). */
+  jobPython(): string {
+    const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    return jobPython(this.launch?.python ?? pythonCommand(readSettings(), variables()), ws, fs.existsSync);
   }
 
   /** The client only when it is running; no auto-start (for background lookups). */

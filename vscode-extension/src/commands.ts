@@ -51,6 +51,8 @@ export const COMMANDS: readonly CommandSpec[] = [
 
 /** Settings read by the client or the server; package.json must declare each of them. */
 export const SETTINGS = {
+  interpreter: "neural.interpreter",
+  importStrategy: "neural.importStrategy",
   pythonPath: "neural.pythonPath",
   serverPath: "neural.server.path",
   serverArgs: "neural.server.args",
@@ -63,7 +65,7 @@ export const SETTINGS = {
 } as const;
 
 /** Changing one of these changes the server's command line, so the server is restarted. */
-export const RESTART_SETTINGS: readonly string[] = [SETTINGS.pythonPath, SETTINGS.serverPath, SETTINGS.serverArgs];
+export const RESTART_SETTINGS: readonly string[] = [SETTINGS.interpreter, SETTINGS.importStrategy, SETTINGS.pythonPath, SETTINGS.serverPath, SETTINGS.serverArgs];
 
 export interface ExecuteCommand {
   command: string;

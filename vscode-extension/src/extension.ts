@@ -4,19 +4,20 @@ import * as vscode from "vscode";
 import { NeuralClient } from "./client";
 import { registerAll, RESTART_SETTINGS, serverCommandUi } from "./commands";
 import { commandHandlers, runServerCommand } from "./handlers";
-import { ShapeStatus } from "./statusBar";
+import { ServerStatus, ShapeStatus } from "./statusBar";
 
 let neural: NeuralClient | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
-  const nc = new NeuralClient();
+  const nc = new NeuralClient(context.extensionPath);
   neural = nc;
   nc.serverCommandRunner = (client, command, args) =>
-    serverCommandUi({ command, arguments: args }) ? runServerCommand(client, { command, arguments: args }) : undefined;
+    serverCommandUi({ command, arguments: args }) ? runServerCommand(nc, client, { command, arguments: args }) : undefined;
   context.subscriptions.push(
     nc,
     ...registerAll(commandHandlers(nc), (id, handler) => vscode.commands.registerCommand(id, handler)),
     new ShapeStatus(nc),
+    new ServerStatus(nc),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (RESTART_SETTINGS.some((s) => e.affectsConfiguration(s))) void nc.restart();
     }),

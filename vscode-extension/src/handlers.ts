@@ -34,6 +34,8 @@ import {
   ProgressAdapter,
   type WorkDoneValue,
 } from "./results";
+import { ensureExtras } from "./extras";
+import type { JobKind } from "./interpreter";
 import { tuiCommandLine } from "./settings";
 
 const REQUEST_CANCELLED = -32800;
@@ -132,15 +134,16 @@ async function openOptimized(optimizedUri: string, text: string): Promise<void> 
   await vscode.window.showTextDocument(doc, { preview: false });
 }
 
-export function openTui(): void {
+export async function openTui(nc: NeuralClient): Promise<void> {
   const existing = vscode.window.terminals.find((t) => t.name === TUI_TERMINAL && t.exitStatus === undefined);
   if (existing) {
     existing.show();
     return;
   }
+  if (!(await ensureExtras(nc, "tui"))) return;
   let cl;
   try {
-    cl = tuiCommandLine(readSettings(), variables());
+    cl = tuiCommandLine(readSettings(), variables(), nc.jobPython());
   } catch (e) {
     void vscode.window.showErrorMessage(`Neural: ${errorText(e)}`);
     return;
@@ -160,8 +163,14 @@ export function openTui(): void {
  * through the client's executeCommand middleware, by the server's code lenses and code actions,
  * so all three behave the same.
  */
-export async function runServerCommand(client: LanguageClient, cmd: ExecuteCommand): Promise<unknown> {
+export async function runServerCommand(nc: NeuralClient, client: LanguageClient, cmd: ExecuteCommand): Promise<unknown> {
   const ui = serverCommandUi(cmd);
+  const job: JobKind | undefined = ui?.kind === "train" || ui?.kind === "runHpo" ? ui.kind : undefined;
+  if (job) {
+    if (!(await ensureExtras(nc, job))) return undefined;
+    // Installing the extras restarts the server: send the command to the new one.
+    client = (await nc.ready()) ?? client;
+  }
   if (!ui) return client.sendRequest(ExecuteCommandRequest.type, { command: cmd.command, arguments: cmd.arguments });
   let raw: unknown;
   try {
@@ -182,12 +191,12 @@ export async function runServerCommand(client: LanguageClient, cmd: ExecuteComma
       const open = "Open optimized program";
       void vscode.window.showInformationMessage(formatHpoResult(r), open, "Open Experiments (TUI)").then(async (choice) => {
         if (choice === open) await openOptimized(r.optimized_uri, r.optimized_text);
-        else if (choice) openTui();
+        else if (choice) await openTui(nc);
       });
     } else {
       const r = asTrainResult(raw);
-      void vscode.window.showInformationMessage(formatTrainResult(r), "Open Experiments (TUI)").then((choice) => {
-        if (choice) openTui();
+      void vscode.window.showInformationMessage(formatTrainResult(r), "Open Experiments (TUI)").then(async (choice) => {
+        if (choice) await openTui(nc);
       });
     }
   } catch (e) {
@@ -202,14 +211,14 @@ export function commandHandlers(nc: NeuralClient): Record<CommandId, (resource?:
     const client = await nc.ready();
     if (!client) return; // nc already told the user why, with a fix
     const t = await resolveTarget(client, resource);
-    if (t) await runServerCommand(client, build(t));
+    if (t) await runServerCommand(nc, client, build(t));
   };
   return {
     "neural.runHpo": onTarget((t) => runHpoCommand(t.uri, t.network, vscode.workspace.getConfiguration().get<number | null>(SETTINGS.hpoTrials, null))),
     "neural.compilePytorch": onTarget((t) => compileCommand(t.uri, "pytorch", t.network)),
     "neural.compileTensorflow": onTarget((t) => compileCommand(t.uri, "tensorflow", t.network)),
     "neural.train": onTarget((t) => trainCommand(t.uri, t.network)),
-    "neural.openTui": () => openTui(),
+    "neural.openTui": () => openTui(nc),
     "neural.restartServer": async () => {
       await nc.restart();
     },

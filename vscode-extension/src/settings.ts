@@ -1,9 +1,14 @@
 // Settings -> command lines. Pure: no `vscode` import, so it is unit-tested with `node --test`.
+import { DEFAULT_IMPORT_STRATEGY, type ImportStrategy, IMPORT_STRATEGIES, type InterpreterSource, type ServerKind } from "./interpreter";
 
 /** The `neural.*` settings that decide how the server (and the TUI) are started. */
 export interface ServerSettings {
-  /** `neural.pythonPath`: the interpreter that has the Neural toolchain installed. */
+  /** `neural.interpreter`: the Python that runs the server (and, with no .venv, the runner). */
+  interpreter?: string | null;
+  /** `neural.pythonPath`: the deprecated name of `neural.interpreter`, read when it is unset. */
   pythonPath?: string | null;
+  /** `neural.importStrategy`: the server bundled in the extension, or the interpreter's own. */
+  importStrategy?: string | null;
   /** `neural.server.path`: a full command line replacing `<python> -m neural_lsp`. */
   serverPath?: string | null;
   /** `neural.server.args`: extra arguments appended to the server command. */
@@ -13,6 +18,22 @@ export interface ServerSettings {
 export interface CommandLine {
   command: string;
   args: string[];
+}
+
+/** The server's command line, and where its code and its interpreter come from. */
+export interface ServerLaunch extends CommandLine {
+  kind: ServerKind;
+  /** The interpreter (undefined for neural.server.path). */
+  python?: string;
+  pythonSource?: InterpreterSource;
+}
+
+/** What the extension knows beyond the settings. */
+export interface LaunchContext {
+  /** `<extension>/bundled/tool/server.py` when the .vsix carries the server. */
+  bundledServer?: string;
+  /** The Python extension's interpreter for the workspace, when that extension is installed. */
+  pythonExtension?: string;
 }
 
 /** Values for `${workspaceFolder}`, `${userHome}` and `${env:NAME}` in path settings. */
@@ -101,29 +122,50 @@ function nonEmpty(s: string | null | undefined): s is string {
   return typeof s === "string" && s.trim() !== "";
 }
 
+/** The interpreter and where it came from: the setting, else the Python extension's, else python3. */
+export function resolveInterpreter(s: ServerSettings, vars: Variables = {}, fromExtension?: string): { python: string; source: InterpreterSource } {
+  if (nonEmpty(s.interpreter)) return { python: substituteVariables(s.interpreter.trim(), vars, "neural.interpreter"), source: "setting" };
+  if (nonEmpty(s.pythonPath) && s.pythonPath.trim() !== DEFAULT_PYTHON) {
+    return { python: substituteVariables(s.pythonPath.trim(), vars, "neural.pythonPath"), source: "setting" };
+  }
+  if (nonEmpty(fromExtension)) return { python: fromExtension, source: "python extension" };
+  return { python: DEFAULT_PYTHON, source: "default" };
+}
+
 /** The Python interpreter to use, after variable substitution. */
-export function pythonCommand(s: ServerSettings, vars: Variables = {}): string {
-  return nonEmpty(s.pythonPath) ? substituteVariables(s.pythonPath.trim(), vars, "neural.pythonPath") : DEFAULT_PYTHON;
+export function pythonCommand(s: ServerSettings, vars: Variables = {}, fromExtension?: string): string {
+  return resolveInterpreter(s, vars, fromExtension).python;
+}
+
+export function importStrategy(s: ServerSettings): ImportStrategy {
+  const v = s.importStrategy;
+  return IMPORT_STRATEGIES.includes(v as ImportStrategy) ? (v as ImportStrategy) : DEFAULT_IMPORT_STRATEGY;
 }
 
 /**
- * The server's command line. `neural.server.path`, when set, replaces `<python> -m neural_lsp`
- * entirely; `neural.server.args` is appended either way. Never adds `--stdio`: stdio is the
- * transport anyway, and an unexpected flag makes some servers exit.
+ * The server's command line. `neural.server.path`, when set, replaces everything;
+ * `useBundled` runs `<python> -I <extension>/bundled/tool/server.py` (isolated: a PYTHONPATH
+ * or user site cannot shadow the bundled code), `fromEnvironment` (or a build without the
+ * bundle) `<python> -m neural_lsp`. `neural.server.args` is appended either way. Never adds
+ * `--stdio`: stdio is the transport anyway, and an unexpected flag makes some servers exit.
  */
-export function serverCommandLine(s: ServerSettings, vars: Variables = {}): CommandLine {
+export function serverCommandLine(s: ServerSettings, vars: Variables = {}, ctx: LaunchContext = {}): ServerLaunch {
   const extra = (s.serverArgs ?? []).map((a) => substituteVariables(String(a), vars, "neural.server.args"));
   if (nonEmpty(s.serverPath)) {
     const words = splitCommandLine(s.serverPath).map((w) => substituteVariables(w, vars, "neural.server.path"));
     if (words.length === 0) throw new SettingError("neural.server.path", "is empty");
-    return { command: words[0], args: [...words.slice(1), ...extra] };
+    return { command: words[0], args: [...words.slice(1), ...extra], kind: "custom" };
   }
-  return { command: pythonCommand(s, vars), args: ["-m", SERVER_MODULE, ...extra] };
+  const { python, source } = resolveInterpreter(s, vars, ctx.pythonExtension);
+  if (importStrategy(s) === "useBundled" && ctx.bundledServer) {
+    return { command: python, args: ["-I", ctx.bundledServer, ...extra], kind: "bundled", python, pythonSource: source };
+  }
+  return { command: python, args: ["-m", SERVER_MODULE, ...extra], kind: "environment", python, pythonSource: source };
 }
 
 /** `neural tui`, run as `<python> -m runner tui` so it uses the same interpreter as the server. */
-export function tuiCommandLine(s: ServerSettings, vars: Variables = {}): CommandLine {
-  return { command: pythonCommand(s, vars), args: [...TUI_ARGS] };
+export function tuiCommandLine(s: ServerSettings, vars: Variables = {}, python?: string): CommandLine {
+  return { command: python ?? pythonCommand(s, vars), args: [...TUI_ARGS] };
 }
 
 /** Renders a command line for messages, quoting words a shell would split. */
@@ -152,13 +194,13 @@ export function describeStartFailure(
 ): StartFailure {
   const shown = formatCommandLine(cl);
   const custom = nonEmpty(s.serverPath);
-  const setting = custom ? "neural.server.path" : "neural.pythonPath";
+  const setting = custom ? "neural.server.path" : "neural.interpreter";
   if (error?.code === "ENOENT" || /\bENOENT\b/.test(error?.message ?? "")) {
     return {
       message: `Could not start the Neural language server: "${cl.command}" was not found.`,
       fix: custom
         ? `Set neural.server.path to a command that exists (it runs "${shown}").`
-        : `Install Python 3.11+ with the Neural toolchain (pip install -e . in the Neural repository) or set neural.pythonPath to that interpreter, e.g. \${workspaceFolder}/.venv/bin/python.`,
+        : `Install Python 3.11+ or set neural.interpreter to one, e.g. \${workspaceFolder}/.venv/bin/python.`,
       setting,
     };
   }
@@ -184,8 +226,8 @@ export function describeStartFailure(
       message: isServer
         ? `"${cl.command}" has no module ${SERVER_MODULE}: the Neural toolchain is not installed in that Python.`
         : `The Neural language server needs the Python module "${mod}", which "${cl.command}" does not have.`,
-      fix: `Run "${cl.command} -m pip install -e ." in the Neural repository, or set neural.pythonPath to the interpreter that has it.`,
-      setting: "neural.pythonPath",
+      fix: `Run "${cl.command} -m pip install -e ." in the Neural repository, set neural.interpreter to the interpreter that has it, or set neural.importStrategy to useBundled.`,
+      setting: isServer ? "neural.importStrategy" : "neural.interpreter",
     };
   }
   if (/unrecognized arguments|usage:/.test(stderr)) {

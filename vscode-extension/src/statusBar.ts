@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import type { NeuralClient } from "./client";
 import { LANGUAGE_ID } from "./commands";
 import { networkShapeAt } from "./handlers";
+import { serverLabel } from "./interpreter";
 import { Debouncer, type NetworkShape, statusBarText } from "./results";
 
 export const SHAPE_DEBOUNCE_MS = 150;
@@ -88,6 +89,40 @@ export class ShapeStatus implements vscode.Disposable {
   dispose(): void {
     this.debounce.cancel();
     this.pending?.cancel();
+    for (const s of this.subs) s.dispose();
+    this.item.dispose();
+  }
+}
+
+/** Which server runs (bundled, environment or custom) and its version, beside the language mode. */
+export class ServerStatus implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private readonly subs: vscode.Disposable[] = [];
+
+  constructor(private readonly nc: NeuralClient) {
+    this.item = vscode.window.createStatusBarItem("neural.server", vscode.StatusBarAlignment.Right, 100);
+    this.item.name = "Neural Language Server";
+    this.item.command = { command: "neural.restartServer", title: "Restart Server" };
+    this.subs.push(
+      nc.onDidChangeState(() => this.render()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.render()),
+    );
+    this.render();
+  }
+
+  private render(): void {
+    const server = this.nc.server;
+    if (!server || this.nc.state !== "running" || vscode.window.activeTextEditor?.document.languageId !== LANGUAGE_ID) {
+      this.item.hide();
+      return;
+    }
+    const { text, tooltip } = serverLabel(server.kind, server.version, server.python);
+    this.item.text = text;
+    this.item.tooltip = tooltip;
+    this.item.show();
+  }
+
+  dispose(): void {
     for (const s of this.subs) s.dispose();
     this.item.dispose();
   }

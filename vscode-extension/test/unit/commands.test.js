@@ -51,7 +51,10 @@ test("every setting the code reads is declared in package.json, and nothing else
   assert.deepEqual(props["neural.diagnostics.level"].enum, ["error", "warning", "information", "hint"]);
   assert.equal(props["neural.diagnostics.level"].default, "hint");
   assert.deepEqual(props["neural.trace.server"].enum, ["off", "messages", "verbose"]);
-  assert.equal(props["neural.pythonPath"].default, "python3");
+  assert.equal(props["neural.interpreter"].default, "");
+  assert.deepEqual(props["neural.importStrategy"].enum, ["useBundled", "fromEnvironment"]);
+  assert.equal(props["neural.importStrategy"].default, "useBundled");
+  assert.ok(props["neural.pythonPath"].markdownDeprecationMessage, "pythonPath is the deprecated name of interpreter");
   for (const s of c.RESTART_SETTINGS) assert.ok(props[s], s);
 });
 

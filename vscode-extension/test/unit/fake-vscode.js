@@ -42,8 +42,8 @@ class EventEmitter {
 }
 const noEvent = () => ({ dispose() {} });
 
-function createFakeVscode({ settings = {}, workspaceFolder, errorChoice } = {}) {
-  const rec = { registered: [], errors: [], infos: [], logs: [], statusItems: [], executed: [], configChange: new EventEmitter() };
+function createFakeVscode({ settings = {}, workspaceFolder, errorChoice, warningChoice, pythonApi } = {}) {
+  const rec = { registered: [], handlers: {}, errors: [], infos: [], warnings: [], progress: [], terminals: [], logs: [], statusItems: [], executed: [], configChange: new EventEmitter() };
   const channel = (name) =>
     namespace({
       name,
@@ -84,6 +84,7 @@ function createFakeVscode({ settings = {}, workspaceFolder, errorChoice } = {}) 
     commands: namespace({
       registerCommand: (id, fn) => {
         rec.registered.push(id);
+        rec.handlers[id] = fn;
         return { dispose() {} };
       },
       executeCommand: async (...args) => {
@@ -107,13 +108,27 @@ function createFakeVscode({ settings = {}, workspaceFolder, errorChoice } = {}) 
       showInformationMessage: async (msg) => {
         rec.infos.push(msg);
       },
-      showWarningMessage: async (msg) => {
-        rec.infos.push(msg);
+      showWarningMessage: async (msg, ...items) => {
+        rec.warnings.push({ msg, items });
+        return warningChoice;
+      },
+      withProgress: async (options, task) => {
+        const entry = { title: options.title, reports: [] };
+        rec.progress.push(entry);
+        return task({ report: (v) => entry.reports.push(v) }, { isCancellationRequested: false, onCancellationRequested: noEvent });
+      },
+      createTerminal: (options) => {
+        rec.terminals.push(options);
+        return { show() {}, dispose() {} };
       },
       onDidChangeActiveTextEditor: noEvent,
       onDidChangeTextEditorSelection: noEvent,
       onDidChangeVisibleTextEditors: noEvent,
       onDidChangeWindowState: noEvent,
+    }),
+    // The Python extension (ms-python.python) is "installed" when the test passes its API.
+    extensions: namespace({
+      getExtension: (id) => (id === "ms-python.python" && pythonApi ? { id, isActive: true, exports: pythonApi, activate: async () => pythonApi } : undefined),
     }),
     workspace: namespace({
       workspaceFolders: workspaceFolder ? [{ uri: { fsPath: workspaceFolder, scheme: "file", toString: () => `file://${workspaceFolder}` }, name: "ws", index: 0 }] : undefined,
