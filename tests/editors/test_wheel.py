@@ -1,6 +1,6 @@
-"""The wheel `python -m build` makes from this repository, installed into a fresh virtualenv
-the way `pipx install` would: `neural-lsp` and `neural` work, the grammar and the web UI's
-static files are inside, and the server answers a real client."""
+"""The wheel `python -m build` makes from this repository, installed with `pipx install` into
+an empty pipx home: `neural-lsp` and `neural` are on its PATH and work, the grammar and the web
+UI's static files are inside, and the server answers a real client."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import venv
 import zipfile
 from pathlib import Path
 
@@ -46,15 +45,15 @@ def test_wheel_holds_the_grammar_and_the_web_ui(wheel):
     assert "neural-lsp = neural_lsp.__main__:main" in text and "neural = runner.cli:main" in text
 
 
-def test_wheel_in_a_fresh_venv_gives_working_neural_and_neural_lsp(wheel, tmp_path):
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=False)  # this pip installs into it (--python): seconds faster
-    bindir = env_dir / "bin"
-    pip = subprocess.run([sys.executable, "-m", "pip", "--python", str(bindir / "python"), "install", "-q",
-                          "--disable-pip-version-check", str(wheel)],
-                         capture_output=True, text=True, timeout=600)
-    assert pip.returncode == 0, pip.stderr[-3000:]
+def test_pipx_install_of_the_wheel_gives_working_neural_and_neural_lsp(wheel, tmp_path):
+    home, bindir = tmp_path / "pipx-home", tmp_path / "pipx-bin"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(PIPX_HOME=str(home), PIPX_BIN_DIR=str(bindir), PIPX_MAN_DIR=str(tmp_path / "man"))
+    pipx = subprocess.run([sys.executable, "-m", "pipx", "install", str(wheel)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert pipx.returncode == 0, pipx.stdout[-3000:] + pipx.stderr[-3000:]
+    assert {"neural", "neural-lsp"} <= {p.name for p in bindir.iterdir()}, list(bindir.iterdir())
+    env_dir = home / "venvs" / "neural-dsl"
     env["PATH"] = f"{bindir}:/usr/bin:/bin"
     version = subprocess.run(["neural-lsp", "--version"], env=env, capture_output=True, text=True, timeout=60)
     assert version.returncode == 0 and version.stdout.startswith("neural-lsp "), version
@@ -62,7 +61,7 @@ def test_wheel_in_a_fresh_venv_gives_working_neural_and_neural_lsp(wheel, tmp_pa
     check = subprocess.run(["neural", "check", str(PROGRAM)], env=env, cwd=tmp_path,
                            capture_output=True, text=True, timeout=60)
     assert check.returncode != 0 and "N302" in check.stdout + check.stderr, check
-    where = subprocess.run([str(bindir / "python"), "-c", "import compiler, runner.webui.server as s; print(compiler.__file__, s.STATIC_DIR.is_dir())"],
+    where = subprocess.run([str(env_dir / "bin" / "python"), "-c", "import compiler, runner.webui.server as s; print(compiler.__file__, s.STATIC_DIR.is_dir())"],
                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert str(env_dir) in where.stdout and where.stdout.strip().endswith("True"), where
     # The installed server answers initialize over stdio (a raw JSON-RPC client).
