@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
 from neural_lsp import study_match
 from neural_lsp.documents import Snapshot
@@ -83,6 +84,7 @@ def lenses(snap: Snapshot, view: View | None, now: float | None = None) -> list[
     if view is None:
         return []
     matches = study_match.for_snapshot(snap, view)
+    path = to_fs_path(snap.uri) if snap.uri.startswith("file:") else None
     out = []
     for net in snap.analysis.networks:
         m = matches.get(net.name)
@@ -94,7 +96,7 @@ def lenses(snap: Snapshot, view: View | None, now: float | None = None) -> list[
             out.append(_lens(rng, study_text(study, now), view, study.name, None))
         elif m.stale is not None:
             out.append(_lens(rng, stale_text(m.stale, m.changes), view, m.stale.name, None))
-        exp = latest_run(view, net.name)
+        exp = latest_run(view, net.name, path)
         if exp is not None:
             metric = study.metric if study is not None else None
             out.append(_lens(rng, run_text(exp, metric, now), view, None, exp.key))

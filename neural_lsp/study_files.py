@@ -27,6 +27,7 @@ from typing import Any
 JOURNAL = "journal.log"
 RESULTS = "hpo_results.json"
 METADATA = "metadata.json"
+HYPERPARAMETERS = "hyperparameters.json"  # a run records its program's path there ("program")
 METRICS = "metrics.jsonl"
 EXPERIMENT_FOLDER = re.compile(r"^.+_[0-9a-f]{8}$")  # the tracker's "<stem>_<8 hex digits>"
 MAX_CHUNK = 8 << 20  # bytes of a journal parsed per poll at most (the rest on the next one)
@@ -114,6 +115,7 @@ class Experiment:
     status: str
     start: float | None
     tags: dict[str, Any]
+    program: str | None = None  # the .neural file it ran, as the runner was given it
     latest: dict[str, Any] = field(default_factory=dict)  # the last metric record
 
 
@@ -366,6 +368,7 @@ class StoreReader:
         self._journals: dict[str, Journal] = {}
         self._results: dict[str, _Document] = {}
         self._metadata: dict[str, _Document] = {}
+        self._hyper: dict[str, _Document] = {}
         self._tails: dict[str, _Tail] = {}
         self._base_sig: tuple[int, int] | None = None
         self._hpo_sig: tuple[int, int] | None = None
@@ -441,9 +444,10 @@ class StoreReader:
                 names = []
             self._folders = [os.path.join(self.base, n) for n in names]
             keep = set(self._folders)
-            for gone in [k for k in self._metadata if os.path.dirname(k) not in keep]:
-                del self._metadata[gone]
-                changed = True
+            for docs in (self._metadata, self._hyper):
+                for gone in [k for k in docs if os.path.dirname(k) not in keep]:
+                    del docs[gone]
+                    changed = True
             changed |= bool(names) != bool(self.view.experiments)
         for folder in self._folders:
             mp = os.path.join(folder, METADATA)
@@ -451,6 +455,13 @@ class StoreReader:
             if doc is None:
                 doc = self._metadata[mp] = _Document(mp)
             changed |= doc.poll()
+            meta = doc.doc
+            if isinstance(meta, dict) and not (isinstance(meta.get("tags"), dict) and "study" in meta["tags"]):
+                hp = os.path.join(folder, HYPERPARAMETERS)
+                hdoc = self._hyper.get(hp)
+                if hdoc is None:
+                    hdoc = self._hyper[hp] = _Document(hp)
+                changed |= hdoc.poll()
         # Only the newest run of each name is followed live (the lens shows that one).
         for exp in _latest_by_name(self._experiments(with_latest=False)):
             tp = os.path.join(exp.folder, METRICS)
@@ -469,9 +480,12 @@ class StoreReader:
             folder = os.path.dirname(mp)
             tags = meta.get("tags") if isinstance(meta.get("tags"), dict) else {}
             start = meta.get("start_timestamp")
+            hp = self._hyper.get(os.path.join(folder, HYPERPARAMETERS))
+            program = hp.doc.get("program") if hp is not None and isinstance(hp.doc, dict) else None
             exp = Experiment(os.path.basename(folder), folder, str(meta.get("experiment_name") or ""),
                              str(meta.get("status") or "?"),
-                             float(start) if isinstance(start, (int, float)) else None, dict(tags))
+                             float(start) if isinstance(start, (int, float)) else None, dict(tags),
+                             program if isinstance(program, str) else None)
             if with_latest:
                 tail = self._tails.get(os.path.join(folder, METRICS))
                 exp.latest = dict(tail.last) if tail is not None else {}
@@ -485,19 +499,22 @@ def _copy(t: Trial) -> Trial:
 
 
 def _latest_by_name(exps: list[Experiment]) -> list[Experiment]:
-    best: dict[str, Experiment] = {}
+    """The newest run (not a search trial) of each (name, program file name)."""
+    best: dict[tuple[str, str | None], Experiment] = {}
     for e in exps:
         if "study" in e.tags:
             continue  # trials are shown through their study
-        cur = best.get(e.name)
+        key = (e.name, os.path.basename(e.program) if e.program else None)
+        cur = best.get(key)
         if cur is None or (e.start or 0) > (cur.start or 0):
-            best[e.name] = e
+            best[key] = e
     return list(best.values())
 
 
-def latest_run(view: View, network: str) -> Experiment | None:
-    """The newest experiment of a network that is not a search trial."""
-    for e in _latest_by_name(view.experiments):
-        if e.name == network:
-            return e
-    return None
+def latest_run(view: View, network: str, path: str | None = None) -> Experiment | None:
+    """The newest run of a network that is not a search trial: of the document's file when
+    the run recorded its program (a run that did not is taken for any file)."""
+    name = os.path.basename(path) if path else None
+    found = [e for e in _latest_by_name(view.experiments) if e.name == network
+             and (e.program is None or name is None or os.path.basename(e.program) == name)]
+    return max(found, key=lambda e: e.start or 0, default=None)

@@ -199,3 +199,19 @@ def test_any_journal_bytes_give_a_view_never_an_exception(tmp_path_factory, line
     view = reader.poll()
     for s in view.studies:
         s.best(), s.counts(), s.metric, s.direction  # noqa: B018 - each must not raise
+
+
+def test_the_latest_run_is_of_the_documents_file(tmp_path):
+    base = tmp_path / "store"
+    runs = [("Net_00000001", 1.0, "model.neural", {}), ("Net_00000002", 2.0, "/else/other.neural", {}),
+            ("Net_00000003", 3.0, "model.neural", {"study": "s", "trial": 0})]
+    for key, start, program, tags in runs:
+        (base / key).mkdir(parents=True)
+        (base / key / "metadata.json").write_text(json.dumps(
+            {"experiment_name": "Net", "status": "completed", "start_timestamp": start, "tags": tags}))
+        (base / key / "hyperparameters.json").write_text(json.dumps({"program": program}))
+    view = StoreReader(str(base)).poll()
+    assert study_files.latest_run(view, "Net", "/work/model.neural").key == "Net_00000001", \
+        "not the newer run of another file, nor a search trial"
+    assert study_files.latest_run(view, "Net", "/work/other.neural").key == "Net_00000002"
+    assert study_files.latest_run(view, "Other", "/work/model.neural") is None
