@@ -63,7 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_guard(cmd_log))
 
     p = actions.add_parser("list", parents=[common], help="list experiments")
-    p.add_argument("--status", choices=("running", "completed", "failed", "interrupted", "pruned"))
+    p.add_argument("--status", choices=("running", "completed", "failed", "interrupted", "pruned",
+                                        "corrupt", "incomplete", "unreadable"),
+                   help="only these (running includes runs whose process is gone: 'running?')")
     p.add_argument("--tag", metavar="KEY[=VALUE]")
     p.add_argument("--name", help="substring or glob of the experiment name")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -279,6 +281,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    damaged = [e for e in experiments if e.get("problem")]
+    for e in damaged:
+        print(f"{e['experiment_id']} is {e['status']}: {e['problem']} "
+              f"({e['experiment_dir']})", file=sys.stderr)
+    if any(e["status"] == "running?" for e in experiments):
+        print("running?: the process that ran it is gone and it logged nothing for a while "
+              "(probably killed); `neural track finish ID --status interrupted` records that",
+              file=sys.stderr)
     return 0
 
 

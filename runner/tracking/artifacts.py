@@ -157,7 +157,11 @@ class ArtifactStore:
             if tmp.exists():
                 shutil.rmtree(tmp)
             tmp.mkdir()
-            checksum, size = copy_and_hash(src, tmp / file_name)
+            try:
+                checksum, size = copy_and_hash(src, tmp / file_name)
+            except BaseException:  # a full disk: no half copy is left behind
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
             if not version:  # keep a single copy: drop every earlier version
                 for old in base.iterdir():
                     if old != tmp:

@@ -94,6 +94,29 @@ class Integration:
 _MLFLOW_BAD_CHARS = re.compile(r"[^\w\-. /]")
 
 
+CONNECT_TIMEOUT_S = 5.0  # a tracking server that does not answer in this long is not there
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def check_reachable(uri: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Fail fast for an http(s) tracking server nobody listens on.
+
+    MLflow's client retries a refused connection with exponential backoff (measured: 195 s
+    before the first error); one TCP connect with a short timeout tells the same in seconds.
+    """
+    parts = urlparse(uri)
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return
+    port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise IntegrationUnavailable(
+            f"MLflow tracking server {uri} is not reachable: connecting to "
+            f"{parts.hostname}:{port} failed ({reason})") from exc
+
+
 def resolve_mlflow_uri(
     tracking_uri: str | None, base_dir: str | os.PathLike[str]
 ) -> tuple[str, str | None]:
@@ -148,6 +171,7 @@ class MLflowIntegration(Integration):
         except ImportError as exc:
             raise IntegrationUnavailable(f"MLflow is not installed ({exc}); {_INSTALL_HINT}") from exc
         self.tracking_uri, artifact_location = resolve_mlflow_uri(tracking_uri, base_dir)
+        check_reachable(self.tracking_uri)
         self.client = MlflowClient(tracking_uri=self.tracking_uri)
         self._params: dict[str, str] = {}
         if run_id:

@@ -12,11 +12,21 @@ import fnmatch
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.tracking.errors import AmbiguousExperimentId, ExperimentNotFound, UnsafeNameError
+from runner.tracking.liveness import SUSPECT, shown_status
+from runner.tracking.reading import (
+    CorruptExperiment,
+    experiment_candidates,
+    folder_identity,
+    log_problem,
+    read_metadata,
+    read_summary,
+)
 from runner.tracking.store import read_json, read_jsonl, write_json
 from runner.tracking.summary import best
 from runner.tracking.tracker import (
@@ -25,7 +35,6 @@ from runner.tracking.tracker import (
     HYPERPARAMETERS_FILE,
     METADATA_FILE,
     METRICS_FILE,
-    SUMMARY_FILE,
     ExperimentTracker,
 )
 from runner.tracking.values import decode_metric, from_json
@@ -50,13 +59,34 @@ def check_experiment_id(experiment_id: str) -> str:
 
 
 def load_history(folder: Path) -> list[dict[str, Any]]:
-    """The metric records of an experiment folder, NaN/inf decoded."""
-    records = read_jsonl(folder / METRICS_FILE)
+    """The metric records of an experiment folder, NaN/inf decoded; CorruptExperiment if
+    its log cannot be read as one."""
+    problem = log_problem(folder)
+    if problem is not None:
+        raise CorruptExperiment(folder, problem)
+    try:
+        records = read_jsonl(folder / METRICS_FILE)
+    except OSError as exc:
+        raise CorruptExperiment(folder, log_problem(folder) or _unreadable(exc)) from exc
     for record in records:
         for key, value in record.items():
             if type(value) is str:
                 record[key] = decode_metric(value)
     return records
+
+
+def _unreadable(exc: OSError) -> Any:
+    from runner.tracking.reading import Problem
+
+    return Problem("unreadable", METRICS_FILE, f"cannot be read ({exc.strerror or exc})")
+
+
+def _last_activity(folder: Path, meta: dict[str, Any]) -> float | None:
+    try:
+        return os.stat(folder / METRICS_FILE).st_mtime
+    except OSError:
+        start = meta.get("start_timestamp")
+        return start if isinstance(start, (int, float)) else None
 
 
 class ExperimentManager:
@@ -68,15 +98,7 @@ class ExperimentManager:
     # ------------------------------------------------------------------ discovery
 
     def _folders(self) -> list[Path]:
-        try:
-            entries = list(os.scandir(self.base_dir))
-        except FileNotFoundError:
-            return []
-        return [
-            Path(entry.path) for entry in entries
-            if entry.is_dir(follow_symlinks=False)
-            and os.path.isfile(os.path.join(entry.path, METADATA_FILE))
-        ]
+        return experiment_candidates(self.base_dir, time.time())
 
     def resolve(self, experiment_id: str) -> Path:
         """The folder of an experiment given its id, a unique id prefix or its folder name."""
@@ -99,17 +121,30 @@ class ExperimentManager:
             raise UnsafeNameError(f"experiment folder {folder} is not inside {base}; refused")
         return folder
 
-    def _info(self, folder: Path) -> dict[str, Any] | None:
-        meta = read_json(folder / METADATA_FILE)
-        if not isinstance(meta, dict) or "experiment_id" not in meta:
-            return None
-        summary = from_json(read_json(folder / SUMMARY_FILE) or {}) or {}
+    def _info(self, folder: Path, now: float | None = None) -> dict[str, Any]:
+        """What `list` shows of one folder; a damaged one is listed with its problem."""
+        meta, problem = read_metadata(folder)
+        summary, summary_problem = (None, None) if meta is None else read_summary(folder)
+        problem = problem or summary_problem or log_problem(folder)
+        if meta is None or problem is not None:
+            experiment_id, name = folder_identity(folder)
+            if meta is not None:
+                experiment_id, name = meta["experiment_id"], meta.get("experiment_name", name)
+            return {
+                "experiment_id": experiment_id, "experiment_name": name,
+                "status": problem.status, "problem": str(problem), "start_time": None,
+                "start_timestamp": None, "end_time": None, "duration_s": None, "tags": {},
+                "notes": "", "backends": [], "experiment_dir": str(folder),
+                "metric_records": None, "metrics": {},
+            }
+        summary = from_json(summary or {})
+        now = time.time() if now is None else now
         return {
             "experiment_id": meta["experiment_id"],
             "experiment_name": meta.get("experiment_name"),
-            "status": meta.get("status"),
+            "status": shown_status(meta, _last_activity(folder, meta), now),
             "start_time": meta.get("start_time"),
-            "start_timestamp": meta.get("start_timestamp", 0.0),
+            "start_timestamp": meta.get("start_timestamp"),
             "end_time": meta.get("end_time"),
             "duration_s": meta.get("duration_s"),
             "tags": meta.get("tags") or {},
@@ -134,11 +169,11 @@ class ExperimentManager:
         statuses = {status} if isinstance(status, str) else set(status) if status else None
         tag_key, _, tag_value = (tag or "").partition("=")
         out = []
+        now = time.time()
         for folder in self._folders():
-            info = self._info(folder)
-            if info is None:
-                continue
-            if statuses and info["status"] not in statuses:
+            info = self._info(folder, now)
+            if statuses and info["status"] not in statuses and not (
+                    info["status"] == SUSPECT and "running" in statuses):
                 continue
             if tag:
                 if tag_key not in info["tags"]:
@@ -153,7 +188,7 @@ class ExperimentManager:
                 if not hit:
                     continue
             out.append(info)
-        out.sort(key=lambda i: (i["start_timestamp"] or 0.0, i["experiment_id"]))
+        out.sort(key=lambda i: (i["start_timestamp"] or 0.0, str(i["experiment_id"])))
         return out
 
     # ----------------------------------------------------------------- one experiment
@@ -178,9 +213,15 @@ class ExperimentManager:
         """Everything recorded about one experiment, for `neural track show`."""
         folder = self.resolve(experiment_id)
         tracker = ExperimentTracker.open(folder)
+        problem = log_problem(folder) or read_summary(folder)[1]
+        if problem is not None:
+            tracker.close()
+            raise CorruptExperiment(folder, problem)
+        meta = dict(tracker.metadata)
+        meta["status"] = shown_status(meta, _last_activity(folder, meta), time.time())
         info = {
             "experiment_dir": str(folder.resolve()),
-            "metadata": read_json(folder / METADATA_FILE),
+            "metadata": meta,
             "hyperparameters": from_json(read_json(folder / HYPERPARAMETERS_FILE, {}) or {}),
             "summary": tracker.summary(),
             "artifacts": {name: [v.to_dict() for v in versions]
@@ -240,8 +281,10 @@ class ExperimentManager:
         out: dict[str, list[dict[str, Any]]] = {}
         for experiment_id in dict.fromkeys(ids):
             folder = self.resolve(experiment_id)
-            meta = read_json(folder / METADATA_FILE) or {}
-            out[f"{meta.get('experiment_name')} ({meta.get('experiment_id')})"] = load_history(folder)
+            meta, problem = read_metadata(folder)
+            if meta is None:
+                raise CorruptExperiment(folder, problem)
+            out[f"{meta.get('experiment_name')} ({meta['experiment_id']})"] = load_history(folder)
         return out
 
     def get_best_metric(
@@ -254,6 +297,8 @@ class ExperimentManager:
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         winner: dict[str, Any] | None = None
         for info in self.list_experiments(status=status, tag=tag, name=name):
+            if "problem" in info:  # damaged: nothing to compare
+                continue
             stats = info["metrics"].get(metric_name)
             if info["status"] in ENDED and stats is not None:
                 value, step = stats.get(mode), stats.get(f"{mode}_step")

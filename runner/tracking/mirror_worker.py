@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 POLL_S = 0.25
+MIRROR_HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+                        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                        "MLFLOW_HTTP_REQUEST_TIMEOUT": "15"}
 
 
 _events: Any = sys.stdout  # replaced by claim_stdout() in main()
@@ -55,7 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m runner.tracking.mirror_worker EXPERIMENT_DIR", file=sys.stderr)
         return 2
     global _events
+    import os
+
     from runner.tracking.workers import claim_stdout
+
+    # A server that accepts but stalls: a few short tries, not MLflow's minutes of backoff.
+    for name, value in MIRROR_HTTP_DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
     _events = claim_stdout()
     warnings.simplefilter("ignore")  # torn lines etc. are reported by the logging process

@@ -27,6 +27,7 @@ from runner.tracking.workers import spawn_worker
 
 ErrorHook = Callable[[str, str], None]
 LOG_FILE = "mirrors.log"  # the helper's stderr: library chatter and crashes, for debugging
+START_TIMEOUT_S = 90.0  # importing the backends on a loaded machine; servers fail fast on their own
 
 
 class MirrorProcess:
@@ -39,7 +40,7 @@ class MirrorProcess:
         specs: list[dict[str, Any]],
         offset: int = 0,
         on_error: ErrorHook | None = None,
-        start_timeout: float = 180.0,
+        start_timeout: float = START_TIMEOUT_S,
     ) -> None:
         self._on_error = on_error
         self.failed: dict[str, str] = {}

@@ -35,6 +35,16 @@ from runner.tracking.autoplot import AutoPlotter
 from runner.tracking.errors import MirrorWarning
 from runner.tracking.integrations import BACKENDS
 from runner.tracking.mirrors import MirrorProcess
+from runner.tracking.paths import (  # noqa: F401  (re-exported: readers import them from here)
+    DEFAULT_BASE_DIR,
+    ENDED,
+    HYPERPARAMETERS_FILE,
+    METADATA_FILE,
+    METRICS_FILE,
+    PLOTS_DIR,
+    STATUSES,
+    SUMMARY_FILE,
+)
 from runner.tracking.store import JsonlReader, JsonlWriter, read_json, update_json, write_json
 from runner.tracking.summary import best, summarize
 from runner.tracking.values import decode_metric, from_json, metric_record, to_json
@@ -43,14 +53,6 @@ from runner.tracking.visualizer import MetricVisualizer
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-METADATA_FILE = "metadata.json"
-HYPERPARAMETERS_FILE = "hyperparameters.json"
-METRICS_FILE = "metrics.jsonl"
-SUMMARY_FILE = "summary.json"
-PLOTS_DIR = "plots"
-STATUSES = ("running", "completed", "failed", "interrupted", "pruned")  # pruned: stopped by an HPO pruner
-ENDED = ("completed", "failed", "interrupted", "pruned")
-DEFAULT_BASE_DIR = "neural_experiments"
 
 _open_trackers: weakref.WeakSet[ExperimentTracker] = weakref.WeakSet()
 
@@ -199,7 +201,6 @@ class ExperimentTracker:
         self._log = JsonlWriter(folder / METRICS_FILE)
         self._reader = JsonlReader(folder / METRICS_FILE)
         self._history: list[dict[str, Any]] = []
-        self._next_step: int | None = 0 if not (folder / METRICS_FILE).exists() else None
         self._count = 0
         self._artifacts = ArtifactStore(self._dir)
         self._mirrors: MirrorProcess | None = None
@@ -212,10 +213,14 @@ class ExperimentTracker:
         cls, experiment_dir: str | os.PathLike[str], auto_visualize: bool = False
     ) -> ExperimentTracker:
         """Re-open an existing experiment folder (to read it, or to log more into it)."""
+        from runner.tracking.reading import CorruptExperiment, read_metadata
+
         folder = Path(experiment_dir)
-        metadata = read_json(folder / METADATA_FILE)
-        if not isinstance(metadata, dict):
-            raise FileNotFoundError(f"{folder} is not an experiment folder (no {METADATA_FILE})")
+        metadata, problem = read_metadata(folder)
+        if metadata is None:
+            if problem.status == "incomplete":
+                raise FileNotFoundError(f"{folder} is not an experiment folder (no {METADATA_FILE})")
+            raise CorruptExperiment(folder, problem)
         tracker = cls.__new__(cls)
         tracker._setup(folder, metadata, auto_visualize, 10)
         tracker._mirrors_resumed = not metadata.get("mirrors")
@@ -392,11 +397,6 @@ class ExperimentTracker:
         if mirrors:
             mirrors.hyperparameters(from_json(encoded))
 
-    def _last_step(self) -> int:
-        history = self.metrics_history
-        return max((r.get("step", -1) for r in history if isinstance(r.get("step"), int)),
-                   default=-1)
-
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> int:
         """Append one record; returns its step (previous step + 1 when not given).
 
@@ -411,14 +411,11 @@ class ExperimentTracker:
         with self._lock:
             if self._closed:
                 self._check_open()
-            if step is None:
-                if self._next_step is None:
-                    self._next_step = self._last_step() + 1
-                step = self._next_step
-            if self._next_step is None or step >= self._next_step:
-                self._next_step = step + 1
-            timestamp = time.time()
-            self._log.append({"step": step, "timestamp": timestamp, **values})
+            if step is None:  # unique across every process logging to this experiment
+                step = self._log.append_numbered({"timestamp": time.time(), **values})
+            else:
+                self._log.append({"step": step, "timestamp": time.time(), **values})
+                self._log.note_number(step)
             self._count += 1
             count = self._count
         if self._plotter is not None and count % self.plot_every == 0:

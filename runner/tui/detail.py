@@ -151,7 +151,7 @@ class DetailScreen(Screen):
         super().__init__()
         self.key = key
         state = self.state
-        self.series = SeriesReader(state.path) if state is not None else None
+        self.series = SeriesReader(state.path) if state is not None and state.readable else None
         self._seen_version = -1
         self._artifacts_sig: tuple | None = None
         self._verified: dict[tuple[str, int], bool] = {}
@@ -214,8 +214,14 @@ class DetailScreen(Screen):
             self._fill_hparams(state)
             self._fill_env(state)
         self._fill_artifacts(state)
-        if self.series is not None and self.series.poll():
-            self._series_dirty = True
+        if self.series is not None and state.readable:
+            try:
+                if self.series.poll():
+                    self._series_dirty = True
+            except OSError as exc:  # the log turned into something unreadable under us
+                self.series = None
+                self._series_dirty = True
+                self.notify(f"cannot read metrics.jsonl: {exc.strerror or exc}", severity="error")
         if self._series_dirty:
             self._series_dirty = False
             self._fill_metric_list()

@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from runner.tracking.integrations import flatten
+from runner.tracking.paths import ENDED, STATUSES
+from runner.tracking.reading import PROBLEM_STATUSES, Problem, check_metadata
 from runner.tracking.summary import metric_mode
-from runner.tracking.tracker import ENDED, STATUSES
 from runner.tracking.values import RESERVED_METRIC_KEYS, TEXT_TO_FLOAT, from_json
 
 __all__ = ["ENDED", "STATUSES", "PROBLEM_STATUSES", "ExperimentState", "MetricStats"]
-
-# The statuses the TUI adds (to the store's STATUSES) for folders it cannot read.
-PROBLEM_STATUSES = ("corrupt", "incomplete", "unreadable")
 
 
 @dataclass(slots=True)
@@ -77,9 +75,9 @@ class ExperimentState:
 
     def apply_metadata(self, meta: Any) -> None:
         """Take the fields of metadata.json; a document of the wrong shape marks it corrupt."""
-        if not isinstance(meta, dict) or not isinstance(meta.get("experiment_id"), str):
-            self.mark_problem("corrupt", "metadata.json is not an experiment record "
-                                         "(no experiment_id)")
+        problem = check_metadata(meta)
+        if problem is not None:
+            self.mark_problem(problem)
             return
         self.problem = None
         self.metadata = meta
@@ -95,9 +93,9 @@ class ExperimentState:
             if isinstance(tags, dict) else {}
         self.notes = str(meta.get("notes") or "")
 
-    def mark_problem(self, status: str, problem: str) -> None:
-        self.status = status
-        self.problem = problem
+    def mark_problem(self, problem: Problem) -> None:
+        self.status = problem.status
+        self.problem = str(problem)
 
     def apply_hyperparameters(self, params: Any) -> None:
         flat = flatten(from_json(params)) if isinstance(params, dict) else {}

@@ -8,13 +8,12 @@ hyperparameters whose values differ between the experiments shown.
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from runner.tracking import liveness
 from runner.tracking.summary import metric_mode
 from runner.tui import format as fmt
 from runner.tui.cells import STATUS_ORDER, STATUS_STYLES, Cell
@@ -51,33 +50,14 @@ def _id(model: ExperimentsModel, s: ExperimentState, now: float) -> Cell:
 
 def _status(model: ExperimentsModel, s: ExperimentState, now: float) -> Cell:
     if seems_dead(s, now):
-        return Cell("running?", "dim cyan", STATUS_ORDER.get(s.status, 99))
+        return Cell(liveness.SUSPECT, "dim cyan", STATUS_ORDER.get(s.status, 99))
     return Cell(s.status, STATUS_STYLES.get(s.status, ""), STATUS_ORDER.get(s.status, 99))
 
 
 def seems_dead(s: ExperimentState, now: float) -> bool:
-    """A "running" experiment whose process (on this machine) is gone and which has logged
-    nothing for a while: killed without a chance to record it. (`neural track init` runs
-    outlive their creating process, hence the quiet period as well.)"""
-    if s.status != "running":
-        return False
-    last = s.last_update or s.start_timestamp
-    if last is None or now - last < STALE_AFTER_S:
-        return False
-    env = s.metadata.get("environment")
-    if not isinstance(env, dict):
-        return False
-    pid = (env.get("command") or {}).get("pid")
-    host = (env.get("platform") or {}).get("hostname")
-    if type(pid) is not int or pid <= 0 or host != _HOSTNAME:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # exists, owned by someone else
-        return False
-    return False
+    """A "running" experiment that seems dead, by the store's one liveness rule."""
+    return s.status == "running" and liveness.seems_dead(
+        s.metadata, s.last_update or s.start_timestamp, now)
 
 
 def _start(model: ExperimentsModel, s: ExperimentState, now: float) -> Cell:
@@ -123,8 +103,6 @@ FIXED_COLUMNS: tuple[tuple[str, str, CellFn], ...] = (
 )
 FIXED_FNS = {key: fn for key, _, fn in FIXED_COLUMNS}
 TIME_COLUMNS = ("status", "duration")  # cells that change with the clock while a run is live
-STALE_AFTER_S = 120.0
-_HOSTNAME = socket.gethostname()
 
 
 class HyperparameterDiff:

@@ -16,23 +16,24 @@ that experiment, never the reader.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.tracking.tracker import HYPERPARAMETERS_FILE, METADATA_FILE, METRICS_FILE, SUMMARY_FILE
+from runner.tracking.paths import HYPERPARAMETERS_FILE, METADATA_FILE, METRICS_FILE, SUMMARY_FILE
+from runner.tracking.reading import (
+    EXPERIMENT_FOLDER,
+    GRACE_S,
+    Problem,
+    check_summary,
+    log_problem,
+    read_document,
+)
 from runner.tui.experiment import ENDED, ExperimentState
 from runner.tui.tail import JsonlTail
 
-# Folder names the tracker creates: "<stem>_<8 hex digits>". Folders like this without
-# metadata.json are experiments being created (or broken ones); other folders without it
-# (hpo/, mlruns/, wandb/) are not experiments at all.
-EXPERIMENT_FOLDER = re.compile(r"^.+_[0-9a-f]{8}$")
-GRACE_S = 3.0  # how long a new folder may lack metadata.json before it is "incomplete"
 RACY_NS = 2_000_000_000  # mtimes this recent may hide a second change in the same tick
 DEFAULT_BUDGET = 1 << 20  # bytes of metric logs parsed per tick at most (~20 ms)
 
@@ -163,7 +164,8 @@ class StoreReader:
         except FileNotFoundError:
             return False  # deleted between the listing and now: the next scan drops it
         except OSError as exc:
-            return self._set_problem(key, watch, "unreadable", f"cannot stat folder: {exc}")
+            return self._set_problem(
+                key, watch, Problem("unreadable", "folder", f"cannot be read ({exc})"))
         changed = False
         state = self.experiments.get(key)
         # A damaged row is re-checked every tick: a file repaired in place (an editor's save)
@@ -182,6 +184,9 @@ class StoreReader:
         except OSError as exc:
             state.warnings = [f"cannot read {METRICS_FILE}: {exc}"]
             return True
+        problem = log_problem(watch.dir)
+        if problem is not None:
+            return self._set_problem(key, watch, problem)
         if not watch.loaded:
             watch.loaded = True
             if self._load_summary(state, watch, log_st):
@@ -217,9 +222,12 @@ class StoreReader:
         summary_st = _stat(os.path.join(watch.dir, SUMMARY_FILE))
         if summary_st is None or summary_st.st_mtime_ns < log_st.st_mtime_ns:
             return False
-        doc, error = _read_json(os.path.join(watch.dir, SUMMARY_FILE))
-        if error or not state.apply_summary(doc):
-            return False
+        doc, problem = read_document(os.path.join(watch.dir, SUMMARY_FILE))
+        problem = problem or check_summary(doc)
+        if problem is not None:
+            self._set_problem(state.key, watch, problem)
+            return True
+        state.apply_summary(doc)
         watch.tail.skip_to(log_st)
         return True
 
@@ -229,21 +237,22 @@ class StoreReader:
         meta_path = os.path.join(watch.dir, METADATA_FILE)
         meta_st = _stat(meta_path)
         state = self.experiments.get(key)
+        missing = Problem("incomplete", METADATA_FILE, "is missing")
         if meta_st is None:
             if state is not None and state.problem is None:
                 # metadata.json vanished from a readable experiment: it is being deleted,
                 # or damaged; show it as such rather than dropping a row that still exists
-                return self._set_problem(key, watch, "incomplete", "metadata.json is missing")
+                return self._set_problem(key, watch, missing)
             if state is None and now - watch.first_seen < GRACE_S and not self._old(watch, now):
                 return False  # a tracker is creating it right now
-            return self._set_problem(key, watch, "incomplete", "metadata.json is missing")
+            return self._set_problem(key, watch, missing)
         changed = False
         if _sig(meta_st) != watch.meta_sig or state is None:
             watch.meta_sig = _sig(meta_st)
-            doc, error = _read_json(meta_path)
+            doc, problem = read_document(meta_path)
             state = self._state(key, watch)
-            if error:
-                state.mark_problem("corrupt" if "JSON" in error else "unreadable", error)
+            if problem:
+                state.mark_problem(problem)
             else:
                 state.apply_metadata(doc)
             changed = True
@@ -251,10 +260,10 @@ class StoreReader:
         hp_st = _stat(hp_path)
         if _sig(hp_st) != watch.hp_sig:
             watch.hp_sig = _sig(hp_st)
-            doc, error = _read_json(hp_path) if hp_st is not None else ({}, None)
+            doc, problem = read_document(hp_path) if hp_st is not None else ({}, None)
             state.warnings = [w for w in state.warnings if HYPERPARAMETERS_FILE not in w]
-            if error:
-                state.warnings.append(f"{HYPERPARAMETERS_FILE}: {error}")
+            if problem:
+                state.warnings.append(str(problem))
                 doc = {}
             state.apply_hyperparameters(doc)
             changed = True
@@ -275,27 +284,10 @@ class StoreReader:
                 key=key, path=Path(watch.dir), experiment_id=experiment_id, name=name)
         return state
 
-    def _set_problem(self, key: str, watch: _Watch, status: str, problem: str) -> bool:
+    def _set_problem(self, key: str, watch: _Watch, problem: Problem) -> bool:
         state = self._state(key, watch)
-        if state.status == status and state.problem == problem:
+        if state.status == problem.status and state.problem == str(problem):
             return False
-        state.mark_problem(status, problem)
+        state.mark_problem(problem)
         state.version += 1
         return True
-
-
-def _read_json(path: str) -> tuple[Any, str | None]:
-    """(document, None) or (None, a one-line reason); never raises for a bad file."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return None, f"{os.path.basename(path)} is missing"
-    except OSError as exc:
-        return None, f"cannot read {os.path.basename(path)}: {exc.strerror or exc}"
-    if not data.strip():
-        return None, f"{os.path.basename(path)} is empty (invalid JSON)"
-    try:
-        return json.loads(data), None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, f"{os.path.basename(path)} is not valid JSON ({exc})"

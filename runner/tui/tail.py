@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner.tracking.reading import record_problem
+
 
 @dataclass
 class TailRead:
@@ -33,7 +35,7 @@ def parse_lines(lines: list[bytes]) -> tuple[list[dict[str, Any]], int]:
         batch = json.loads(b"[" + b",".join(lines) + b"]")
     except (ValueError, UnicodeDecodeError):
         batch = None
-    if batch is not None and all(type(r) is dict for r in batch):
+    if batch is not None and all(record_problem(r) is None for r in batch):
         return batch, 0
     records, bad = [], 0
     for raw in lines:
@@ -43,7 +45,7 @@ def parse_lines(lines: list[bytes]) -> tuple[list[dict[str, Any]], int]:
             record = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             record = None
-        if type(record) is dict:
+        if record_problem(record) is None:
             records.append(record)
         else:
             bad += 1

@@ -25,10 +25,11 @@ from typing import Any
 from runner.tracking.errors import TrackingError
 from runner.tracking.integrations import flatten
 from runner.tracking.manager import ExperimentManager, load_history
+from runner.tracking.reading import log_problem, read_metadata, read_summary
 from runner.tracking.report import best_metric_table
 from runner.tracking.store import read_json
 from runner.tracking.summary import metric_mode, metric_names, series, summarize
-from runner.tracking.tracker import HYPERPARAMETERS_FILE, METADATA_FILE
+from runner.tracking.tracker import HYPERPARAMETERS_FILE
 from runner.tracking.values import from_json
 
 # Plotly's default qualitative palette: experiment i of a selection gets colour i everywhere.
@@ -115,10 +116,20 @@ class Experiment:
                 "color": self.color, "status": self.meta.get("status")}
 
 
+class Selection(list):
+    """The chosen experiments, plus the ids that name none and the damaged ones."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.damaged: dict[str, str] = {}
+
+
 def select(manager: ExperimentManager, ids: Iterable[str]) -> tuple[list[Experiment], list[str]]:
     """The experiments behind `ids` in the given order (duplicates dropped), and the ids that
-    name no experiment (deleted since the page listed them, or mistyped in the URL)."""
-    chosen: list[Experiment] = []
+    name no experiment (deleted since the page listed them, or mistyped in the URL). Damaged
+    experiments are left out too, with their problem in `chosen.damaged`."""
+    chosen: Selection = Selection()
+    damaged = chosen.damaged
     missing: list[str] = []
     for experiment_id in dict.fromkeys(ids):
         try:
@@ -126,11 +137,12 @@ def select(manager: ExperimentManager, ids: Iterable[str]) -> tuple[list[Experim
         except TrackingError:
             missing.append(experiment_id)
             continue
-        meta = read_json(folder / METADATA_FILE)
-        if not isinstance(meta, dict):
-            missing.append(experiment_id)
+        meta, problem = read_metadata(folder)
+        problem = problem or read_summary(folder)[1] or log_problem(folder)
+        if meta is None or problem is not None:  # listed as damaged; nothing to draw
+            damaged[experiment_id] = str(problem)
             continue
-        real_id = str(meta.get("experiment_id") or experiment_id)
+        real_id = meta["experiment_id"]
         if any(e.experiment_id == real_id for e in chosen):
             continue
         chosen.append(Experiment(real_id, folder, meta, PALETTE[len(chosen) % len(PALETTE)]))
@@ -138,7 +150,8 @@ def select(manager: ExperimentManager, ids: Iterable[str]) -> tuple[list[Experim
 
 
 def _envelope(chosen: Sequence[Experiment], missing: Sequence[str]) -> dict[str, Any]:
-    return {"experiments": [e.brief() for e in chosen], "missing": list(missing)}
+    return {"experiments": [e.brief() for e in chosen], "missing": list(missing),
+            "damaged": dict(getattr(chosen, "damaged", {}))}
 
 
 # ------------------------------------------------------------------------------ views
@@ -158,6 +171,7 @@ def experiment_list(manager: ExperimentManager) -> dict[str, Any]:
             "duration_s": info["duration_s"],
             "tags": {str(k): str(v) for k, v in (info["tags"] or {}).items()},
             "notes": info["notes"],
+            "problem": info.get("problem"),
         })
     return {"base_dir": str(manager.base_dir.resolve()), "palette": list(PALETTE),
             "experiments": items}

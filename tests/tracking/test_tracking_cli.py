@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,25 @@ def test_neural_track_runs_as_a_program(store):
          "--metrics", "{bad"], capture_output=True, text=True, env=child_env(), timeout=60,
     )
     assert done.returncode == 2 and done.stderr.startswith("neural: error: --metrics: invalid JSON")
+
+
+def test_an_unreachable_mlflow_server_fails_fast_and_keeps_the_local_record(store, tmp_path):
+    pytest.importorskip("mlflow")
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    uri = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "runner", "track", "init", "x", "--base-dir", str(store),
+         "--integration", "mlflow", "--tracking-uri", uri],
+        capture_output=True, text=True, env=child_env(), cwd=tmp_path, timeout=120)
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    assert f"MLflow tracking server {uri} is not reachable" in done.stdout
+    assert "Connection refused" in done.stdout
+    assert took < 100, f"took {took:.0f} s"  # was 195 s of retries; the bound is for a loaded CI
+    listed = ExperimentManager(store).list_experiments()
+    assert [e["experiment_name"] for e in listed] == ["x"]

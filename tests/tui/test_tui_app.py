@@ -254,7 +254,7 @@ async def test_damaged_experiments_show_as_such(store):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what="detail")
         info = static_text(app.screen.query_one("#info", Static))
-        assert "metadata.json is not valid JSON" in info
+        assert "metadata.json: is not valid JSON" in info
         await pilot.press("escape")
         # the broken one gets repaired while the app runs
         (broken / "metadata.json").write_text(json.dumps(
@@ -264,11 +264,11 @@ async def test_damaged_experiments_show_as_such(store):
         await wait_for(pilot, lambda: cell(app, broken.name, "status") == "completed",
                        what="repaired row")
         assert cell(app, broken.name, "name") == "mended"
-        # deleting a folder the manager does not know reports it, removes nothing
+        # an incomplete folder is an experiment to every reader: it can be deleted
         table.move_cursor(table.get_row_index(lost.name))
         await pilot.press("d", "y")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="closed")
-        assert lost.is_dir()
+        await wait_for(pilot, lambda: not lost.is_dir(), what="deleted")
 
 
 async def test_mirror_hint(store):
@@ -292,3 +292,27 @@ async def test_mirror_hint(store):
         await pilot.press("up", "enter")  # the detail view shows the hint too
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what="detail")
         assert f"tensorboard --logdir {tb}" in static_text(app.screen.query_one("#info", Static))
+
+
+async def test_every_damaged_row_opens_without_killing_the_app(store):
+    from tests.damaged_store import DAMAGE, build_damaged_store
+
+    folders = build_damaged_store(store)
+    app = NeuralTUI(store, interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await wait_for(pilot, lambda: app.table.row_count == len(folders), what="all rows")
+        for name, folder in folders.items():
+            if name in DAMAGE:
+                assert cell(app, folder.name, "status") == "corrupt", name
+            app.table.move_cursor(app.table.get_row_index(folder.name))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what=name)
+            await pilot.pause(0.3)  # a few refresh ticks of the detail view
+            info = static_text(app.screen.query_one("#info", Static))
+            if name in DAMAGE:
+                file, reason = DAMAGE[name]
+                assert f"corrupt: {file}: " in info and reason in info, info
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, DetailScreen), what="back")
+        assert app.is_running

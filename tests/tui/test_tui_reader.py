@@ -193,7 +193,7 @@ def test_damaged_folders_are_marked_not_fatal(store):
     assert "not valid JSON" in by_key[bad_json.name].problem
     assert by_key[no_id.name].status == "corrupt"
     assert by_key[empty.name].status == "incomplete"
-    assert "metadata.json is missing" in by_key[empty.name].problem
+    assert by_key[empty.name].problem == "metadata.json: is missing"
     g = by_key[os.path.basename(garbage.experiment_dir)]
     assert g.readable and g.bad_lines == 1 and g.torn_tail and g.last_step == 9
     ok = by_key[os.path.basename(good.experiment_dir)]

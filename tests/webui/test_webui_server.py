@@ -76,24 +76,53 @@ def test_loopback_server_refuses_foreign_host_headers(shared_ui, host, allowed):
         assert response.status == 403 and b"experiments" not in body
 
 
-def test_a_broken_store_is_a_500_with_the_reason_and_the_server_survives(store, ui):
-    run = add_experiment(store, "ok", {}, [{"loss": 1.0}])
+class BrokenManager(ExperimentManager):
+    """A store whose listing fails outright (what a damaged experiment no longer does)."""
+
+    def list_experiments(self, *args, **kwargs):
+        raise RuntimeError("the disk went away")
+
+
+def test_a_failing_store_is_a_500_with_the_reason_and_the_server_survives(store):
+    with ExperimentComparisonUI(BrokenManager(store), port=0) as ui:
+        response, body = get(port_of(ui), "/api/experiments")
+        assert response.status == 500 and "the disk went away" in json.loads(body)["error"]
+        assert "traceback" not in json.loads(body)  # only with debug=True
+        assert get(port_of(ui), "/")[0].status == 200
+
+
+def test_a_damaged_experiment_is_listed_as_corrupt_beside_the_healthy_ones(store, ui):
+    from tests.damaged_store import DAMAGE, build_damaged_store
+
+    folders = build_damaged_store(store)
     port = port_of(ui)
-    (ExperimentManager(store).resolve(run) / "metadata.json").write_text("{not json")
     response, body = get(port, "/api/experiments")
-    assert response.status == 500 and "JSONDecodeError" in json.loads(body)["error"]
-    assert "traceback" not in json.loads(body)  # only with debug=True
-    assert get(port, "/")[0].status == 200
+    assert response.status == 200
+    listed = {e["id"]: e for e in json.loads(body)["experiments"]}
+    healthy = folders["healthy"].name.rsplit("_", 1)[-1]
+    assert listed[healthy]["status"] == "completed" and listed[healthy]["problem"] is None
+    for name, (file, reason) in DAMAGE.items():
+        entry = listed[folders[name].name.rsplit("_", 1)[-1]]
+        assert entry["status"] == "corrupt" and file in entry["problem"]
+        assert reason in entry["problem"]
+    ids = ",".join(listed)
+    for view in ("metrics", "hyperparameters", "best", "summary"):
+        response, body = get(port, f"/api/{view}?ids={ids}")
+        assert response.status == 200, body
+        data = json.loads(body)
+        shown = {e["id"] for e in data["experiments"]}
+        assert shown == {healthy, folders["huge_step"].name.rsplit("_", 1)[-1]}
+        assert len(data["damaged"]) == len(DAMAGE)
+    response, body = get(port, f"/api/metrics?ids={healthy},{folders['log_is_dir'].name}")
+    assert "metrics.jsonl: is a directory" in json.loads(body)["damaged"][folders["log_is_dir"].name]
 
 
 def test_debug_sends_tracebacks_and_logs_requests(store, capfd):
-    run = add_experiment(store, "ok", {}, [{"loss": 1.0}])
-    (ExperimentManager(store).resolve(run) / "metadata.json").write_text("{not json")
-    with ExperimentComparisonUI(ExperimentManager(store), port=0) as ui:
+    with ExperimentComparisonUI(BrokenManager(store), port=0) as ui:
         ui.stop()
         ui.start(debug=True)
         response, body = get(port_of(ui), "/api/experiments")
-    assert response.status == 500 and "JSONDecodeError" in json.loads(body)["traceback"]
+    assert response.status == 500 and "RuntimeError" in json.loads(body)["traceback"]
     assert '"GET /api/experiments HTTP/1.1" 500' in capfd.readouterr().err
 
 

@@ -116,10 +116,10 @@
       const swatch = el("span", { className: "swatch", color: selected ? colorOf(e.id) : "transparent" });
       const second = [time(e.start_time), tagText(e.tags)].filter((t) => t && t !== "—").join(" · ");
       list.append(el("li", { className: selected ? "selected" : "", "data-id": e.id },
-        el("label", { title: [e.label, time(e.start_time), tagText(e.tags), e.notes].filter(Boolean).join("\n") }, box,
+        el("label", { title: [e.label, e.problem, time(e.start_time), tagText(e.tags), e.notes].filter(Boolean).join("\n") }, box,
           el("span", { className: "line1" }, swatch, el("span", { className: "name", text: e.name }),
             statusBadge(e.status)),
-          el("span", { className: "line2" }, el("code", { text: e.id }), ` · ${second}`))));
+          el("span", { className: "line2" }, el("code", { text: e.id }), ` · ${e.problem || second}`))));
     }
     if (!state.experiments.length) {
       list.append(el("li", { className: "empty", text: "No experiments in this store yet. Run one, then press Refresh." }));
@@ -202,6 +202,10 @@
           reportGone(data.missing);
           writeHash();
           renderPicker();
+        }
+        const damaged = Object.entries(data.damaged || {});
+        if (damaged.length) {
+          showNotice(`Not shown, damaged: ${damaged.map(([id, why]) => `${id} (${why})`).join("; ")}`, true);
         }
         await RENDER[tab](data);
       }
