@@ -43,8 +43,9 @@ class Problem:
         return f"{self.file}: {self.reason}"
 
 
-class CorruptExperiment(TrackingError):
-    """An experiment whose files cannot be read as an experiment record."""
+class CorruptExperiment(TrackingError, ValueError):
+    """An experiment whose files cannot be read as an experiment record (a ValueError, as a
+    bad file is a bad value: callers that skip damaged folders keep doing so)."""
 
     def __init__(self, folder: str | os.PathLike[str], problem: Problem) -> None:
         super().__init__(f"experiment {Path(folder).name} is {problem.status}: {problem}")
