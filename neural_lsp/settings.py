@@ -8,6 +8,28 @@ from typing import Any
 LEVELS = {"error": 1, "warning": 2, "information": 3, "info": 3, "hint": 4}
 
 
+def _bool(v: Any) -> bool | None:
+    return v if isinstance(v, bool) else None
+
+
+def _path(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def _level(v: Any) -> int | None:
+    return LEVELS.get(v.lower()) if isinstance(v, str) else None
+
+
+# field -> (path in the section, reader returning None for a value of the wrong type, what it takes)
+FIELDS = {
+    "inlay_shapes": (("inlayHints", "shapes"), _bool, "true or false"),
+    "diagnostics_level": (("diagnostics", "level"), _level,
+                          "one of error, warning, information, hint"),
+    "inlay_best_values": (("inlayHints", "bestValues"), _bool, "true or false"),
+    "experiments_dir": (("experiments", "baseDir"), _path, "a path"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     inlay_shapes: bool = True
@@ -17,8 +39,9 @@ class Settings:
 
     @classmethod
     def from_client(cls, value: Any) -> tuple[Settings, list[str]]:
-        """Settings from a `neural` section (or an object holding one); bad values keep
-        their default and are reported, never raised."""
+        """Settings from a `neural` section (or an object holding one). Each field defaults
+        on its own: a client may send `{}`, null, a part of the section or values of the wrong
+        type (Neovim, Helix and Emacs do), and each bad value is reported, never raised."""
         problems: list[str] = []
         if isinstance(value, dict) and isinstance(value.get("neural"), dict):
             value = value["neural"]
@@ -26,30 +49,18 @@ class Settings:
             if value is not None:
                 problems.append(f"the 'neural' settings are not an object: {value!r}")
             return cls(), problems
-        shapes = _get(value, "inlayHints", "shapes")
-        if shapes is None:
-            shapes = cls.inlay_shapes
-        elif not isinstance(shapes, bool):
-            problems.append(f"neural.inlayHints.shapes must be true or false, got {shapes!r}")
-            shapes = cls.inlay_shapes
-        level_name = _get(value, "diagnostics", "level")
-        level = cls.diagnostics_level
-        if level_name is not None:
-            if isinstance(level_name, str) and level_name.lower() in LEVELS:
-                level = LEVELS[level_name.lower()]
+        chosen: dict[str, Any] = {}
+        for name, (path, read, takes) in FIELDS.items():
+            raw = _get(value, *path)
+            if raw is None:
+                continue
+            got = read(raw)
+            if got is None:
+                problems.append(f"neural.{'.'.join(path)} must be {takes}; got {raw!r} "
+                                "(the default is used)")
             else:
-                problems.append("neural.diagnostics.level must be one of error, warning, "
-                                f"information, hint; got {level_name!r}")
-        best = _get(value, "inlayHints", "bestValues")
-        if best is not None and not isinstance(best, bool):
-            problems.append(f"neural.inlayHints.bestValues must be true or false, got {best!r}")
-            best = None
-        base = _get(value, "experiments", "baseDir")
-        if base is not None and not isinstance(base, str):
-            problems.append(f"neural.experiments.baseDir must be a path, got {base!r}")
-            base = None
-        # (not cls.inlay_best_values: on a slots dataclass that is a descriptor, not the default)
-        return cls(shapes, level, True if best is None else best, base or ""), problems
+                chosen[name] = got
+        return cls(**chosen), problems
 
 
 def _get(d: dict, *path: str) -> Any:

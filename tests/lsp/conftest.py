@@ -7,6 +7,7 @@ Servers are module-scoped (starting one costs ~0.7 s) and every test module sets
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 import sys
 from pathlib import Path
@@ -93,14 +94,15 @@ def make_client() -> LanguageClient:
 
 
 def server_fixture(capabilities: types.ClientCapabilities | None = None,
-                   settings: dict | None = None, name: str = "client",
+                   settings: Any = DEFAULT_SETTINGS, name: str = "client",
                    command: list[str] | None = None, init_options: Any = None):
-    """A module-scoped client connected to a freshly started server."""
+    """A module-scoped client connected to a freshly started server; `settings` is what it
+    answers for the `neural` section (any JSON value: `{}`, None and odd types too)."""
 
     @pytest_lsp.fixture(scope="module", name=name, config=ClientServerConfig(
         server_command=command or SERVER, client_factory=make_client))
     async def _fixture(lsp_client: LanguageClient):
-        lsp_client.set_configuration(dict(settings or DEFAULT_SETTINGS), section="neural")
+        lsp_client.set_configuration(copy.deepcopy(settings), section="neural")
         lsp_client.init_result = await lsp_client.initialize_session(types.InitializeParams(
             capabilities=capabilities or vscode_like(),
             root_uri=ROOT.as_uri(),

@@ -1,0 +1,111 @@
+"""Every client gets the same diagnostics: odd settings (empty, partial, null, wrongly typed),
+absurdly nested programs and edits whose range lies outside the document leave the server
+publishing exactly what a fresh server publishes for the same text."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from lsprotocol import types
+
+from tests.lsp.conftest import (
+    diagnostics,
+    open_doc,
+    server_fixture,
+)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+# The reference: a client answering the whole section with the defaults.
+fresh = server_fixture(name="fresh")
+empty = server_fixture(name="empty", settings={})
+partial = server_fixture(name="partial", settings={"inlayHints": {"shapes": False}})
+null = server_fixture(name="null", settings=None)
+wrong = server_fixture(name="wrong", settings={"inlayHints": {"shapes": "yes"},
+                                               "diagnostics": {"level": 3}})
+wrong_section = server_fixture(name="wrong_section", settings=["not", "an", "object"])
+
+PROGRAM = """network Odd {
+  input: (28, 28, 1)
+  layers:
+    Conv2D(filters=16, kernel_size=(3, 3), activation="relu")
+    Flatten()
+    Dense(64, activation="relu")
+    Dropout(1.5)
+    Dense(256.0)
+    Output(10, activation="softmax")
+  loss: "sparse_categorical_crossentropy"
+  optimizer: SGD(learning_rate=HPO(range(0.0001, 0.1)))
+}
+"""
+
+
+def plain(diags: list[types.Diagnostic]) -> list[tuple]:
+    return sorted((d.range.start.line, d.range.start.character, d.range.end.line,
+                   d.range.end.character, d.code, int(d.severity or 0), d.message) for d in diags)
+
+
+async def reference(fresh, text: str) -> list[tuple]:
+    """What a fresh server with the default settings publishes for text."""
+    return plain(await diagnostics(fresh, open_doc(fresh, text), 1))
+
+
+async def _same_as_fresh(client, fresh) -> None:
+    """`Settings.from_client` read a slots dataclass's class attribute as the default: `{}`
+    or a partial section made every publish raise, so such clients got no diagnostics."""
+    uri = open_doc(client, PROGRAM)
+    got = plain(await diagnostics(client, uri, 1))
+    assert {d[4] for d in got} >= {"N302", "N304", "N409"}, got
+    assert got == await reference(fresh, PROGRAM)
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(types.Position(0, 0), types.Position(12, 0)),
+        context=types.CodeActionContext(diagnostics=[])))
+    assert actions, "quick fixes are offered too"
+
+
+async def test_empty_settings(empty, fresh):
+    await _same_as_fresh(empty, fresh)
+
+
+async def test_partial_settings(partial, fresh):
+    await _same_as_fresh(partial, fresh)
+
+
+async def test_null_settings(null, fresh):
+    await _same_as_fresh(null, fresh)
+
+
+async def test_wrong_typed_settings(wrong, fresh):
+    await _same_as_fresh(wrong, fresh)
+
+
+async def test_settings_not_an_object(wrong_section, fresh):
+    await _same_as_fresh(wrong_section, fresh)
+
+
+async def test_wrong_typed_settings_are_logged(wrong):
+    """A value of the wrong type keeps its default and says so in the client's log."""
+    uri = open_doc(wrong, PROGRAM)
+    await diagnostics(wrong, uri, 1)
+    logged = "\n".join(m.message for m in wrong.log_messages)
+    assert "neural.inlayHints.shapes must be true or false; got 'yes'" in logged
+    assert "neural.diagnostics.level must be one of" in logged
+    assert "TypeError" not in logged
+
+
+async def test_partial_settings_keep_the_other_defaults(partial):
+    """`{"inlayHints": {"shapes": false}}` turns the shape hints off and nothing else."""
+    uri = open_doc(partial, PROGRAM)
+    await diagnostics(partial, uri, 1)
+    hints = await partial.text_document_inlay_hint_async(types.InlayHintParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(types.Position(0, 0), types.Position(12, 0))))
+    assert not hints
+
+
+async def _settle(client, uri: str, version: int) -> list[tuple]:
+    got = await diagnostics(client, uri, version)
+    await asyncio.sleep(0)
+    return plain(got)
