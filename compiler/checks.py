@@ -53,6 +53,14 @@ def macro_for(name: str, macros) -> str | None:
     return None
 
 
+
+def _dict_options(node: Any) -> bool:
+    """`HPO(custom({...}))` whose options are all dictionaries."""
+    if not (isinstance(node, HPO) and node.kind.lower() == "custom" and len(node.args) == 1):
+        return False
+    d = node.args[0].value
+    return isinstance(d, DictV) and bool(d.items) and all(isinstance(v, DictV) for *_k, v in d.items)
+
 def did_you_mean(word: str, candidates, n: int = 1) -> str | None:
     low = {c.lower(): c for c in candidates}
     hit = difflib.get_close_matches(word.lower(), list(low), n=n, cutoff=0.6)
@@ -384,11 +392,16 @@ class Checker:
         out: dict[str, Any] = {}
         where: dict[str, Arg] = {}
         seen_named = False
+        spread: Arg | None = None
         for k, a in enumerate(args):
+            if a.name is None and k == 0 and layer_mode and params and _dict_options(a.value):
+                spread, seen_named = a, True  # its options are named arguments
+                continue
             if a.name is None:
                 if seen_named:
-                    self.error("N212", "a positional argument cannot follow a named one",
-                               a.start, a.end)
+                    self.error("N212", "a positional argument cannot follow a named one"
+                               + (" (the custom options before it are named arguments)"
+                                  if spread is not None else ""), a.start, a.end)
                     continue
                 if k >= len(params):
                     self.error("N205", f"{owner} takes at most {len(params)} positional "
@@ -417,11 +430,61 @@ class Checker:
                 out[p.name] = None  # already reported where it went wrong
                 continue
             out[p.name] = self.validate(p, value, a.value, owner)
+        if spread is not None:
+            self.spread_custom(owner, params, spread, out, where, path)
+            return out  # each option was checked for the required arguments
         missing = [p.name for p in params if p.required and p.name not in out]
         if missing and layer_mode is not None:
             names = ", ".join(f"'{m}'" for m in missing)
             self.error("N203", f"{owner} needs {names}", call.name_start, call.name_end)
         return out
+
+    def spread_custom(self, owner: str, params: tuple[Param, ...], a: Arg, out: dict[str, Any],
+                      where: dict[str, Arg], path: str) -> None:
+        """`Dense(HPO(custom({"small": {"units": 64}, ...})))`: every option is checked as
+        the layer's named arguments (with those written after it), so what check passes
+        each option also compiles; every parameter an option sets refers to the one HPO."""
+        ref = self.eval_value(a.value, f"{path}.{params[0].name}")
+        if not isinstance(ref, HPORef):
+            out.setdefault(params[0].name, None)  # already reported
+            return
+        hp = ref.param
+        hp.spreads = True
+        hp.context = owner
+        by = {p.name: p for p in params}
+        options = a.value.args[0].value.items
+        keys: set[str] = set()
+        for j, (label, ls, le, node) in enumerate(options):
+            got: dict[str, Any] = {}
+            for key, ks, ke, vnode in node.items:
+                p = by.get(key)
+                if p is None:
+                    hint = did_you_mean(key, by)
+                    fixes = (Fix(f"Change to '{hint}'", ks, ke, f'"{hint}"'),) if hint else ()
+                    self.error("N202", f"{owner} has no parameter '{key}' (custom option "
+                               f"'{label}' gives the layer's arguments)"
+                               + (f"; did you mean '{hint}'?" if hint else ""), ks, ke, fixes=fixes)
+                    continue
+                if key in where or key in got:
+                    first = where.get(key)
+                    rel = (Related("also given here", first.start, first.end),) if first else ()
+                    self.error("N204", f"'{key}' is given twice (custom option '{label}')", ks, ke,
+                               related=rel)
+                    continue
+                got[key] = self.validate(p, hp.options[j].get(key), vnode, owner)
+            hp.options[j] = got
+            keys.update(got)
+            if not node.items:
+                self.error("N402", f"custom option '{label}' gives none of {owner}'s arguments",
+                           ls, le)
+                continue
+            missing = [p.name for p in params if p.required and p.name not in out and p.name not in got]
+            if missing:
+                names = ", ".join(f"'{m}'" for m in missing)
+                self.error("N203", f"{owner} needs {names}: custom option '{label}' does not give "
+                           f"{'it' if len(missing) == 1 else 'them'}", ls, le)
+        for key in keys:
+            out[key] = ref
 
     # ------------------------------------------------------------------ values
     def eval_value(self, node, path: str, mode: str = "value") -> Any:
@@ -625,9 +688,8 @@ class Checker:
             hp.context = f"{owner}.{p.name}"
             if hp.kind in ("choice", "custom"):
                 for j, opt in enumerate(hp.options):
-                    if isinstance(opt, HPORef) or (hp.kind == "custom" and isinstance(opt, dict)):
-                        if isinstance(opt, HPORef):
-                            self.validate(p, opt, hp.option_nodes[j], owner)
+                    if isinstance(opt, HPORef):
+                        self.validate(p, opt, hp.option_nodes[j], owner)
                         continue
                     hp.options[j] = self.validate(p, opt, hp.option_nodes[j], owner)
             else:

@@ -33,6 +33,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "N103": (E, "unclosed bracket"),
     "N104": (E, "unterminated string"),
     "N105": (E, "unexpected end of input"),
+    "N106": (E, "nested too deeply"),
     "N201": (E, "unknown layer"),
     "N202": (E, "unknown parameter"),
     "N203": (E, "missing required argument"),

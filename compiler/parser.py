@@ -54,6 +54,10 @@ SECTION_KEYS = {
     "epochs": "epochs",
 }
 _CONSTS = {"true": True, "false": False, "none": None, "null": None}
+# How deeply values ((, [, {, calls, HPO) and layer blocks may nest. Every later stage walks
+# the tree recursively, so this bounds them all far below Python's recursion limit; a
+# construct nested deeper is one N106 where it starts, and the rest of the file still parses.
+MAX_NESTING = 64
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 
 
@@ -75,6 +79,8 @@ class Parser:
         self.diags: list[Diagnostic] = list(t.diagnostics)
         self.i = 0
         self.stmt_col = 0  # column of the layer statement being parsed (for recovery)
+        self.depth = 0  # values and blocks open around the parser (see MAX_NESTING)
+        self.quiet_at = -1  # closers missing at this token are covered by an N106
 
     # ----------------------------------------------------------------- helpers
     def _error(self, code: str, message: str, start: int, end: int, **kw) -> None:
@@ -242,6 +248,8 @@ class Parser:
         if self.kinds[self.i] == closer:
             self.i += 1
             return
+        if self.i == self.quiet_at:
+            return
         opener = self.texts[open_at]
         if self.kinds[self.i] == "eof":
             at = self.starts[open_at]
@@ -400,7 +408,45 @@ class Parser:
             self._skip_balanced()
 
     # ----------------------------------------------------------------- layers
+    def _too_deep(self, start: int, end: int, in_block: bool) -> None:
+        """Report a construct nested past MAX_NESTING and skip it (iteratively) to its closer;
+        an unclosed run stops at the next statement so the lines after it still parse."""
+        depth = 1 if in_block else 0  # a block's '{' is already read; a value's opener is not
+        closed = False
+        while True:
+            k = self.kinds[self.i]
+            if k == "eof" or (not in_block and depth > 0 and self._is_stmt_start(self.i)):
+                break
+            if in_block and depth == 1 and k == "}":
+                closed = True  # the block's own '}' is left for its _close
+                break
+            if k in _CLOSERS:
+                depth += 1
+            elif k in (")", "]", "}"):
+                depth -= 1
+            self.i += 1
+            if depth == 0:
+                closed = True
+                break
+        what = "layer blocks" if in_block else "values"
+        self._error("N106", f"{what} nest more than {MAX_NESTING} levels deep here; the rest of "
+                    "this construct is not read" + ("" if closed else " (and its brackets are not "
+                                                                     "closed)"), start, end)
+        if not closed:
+            self.quiet_at = self.i
+
     def parse_layer_list(self, in_block: bool) -> list[LayerStmt]:
+        if in_block and self.depth >= MAX_NESTING:
+            at = self.i - 1  # the '{'
+            self._too_deep(self.starts[at], self.ends[at], in_block=True)
+            return []
+        self.depth += in_block
+        try:
+            return self._layer_list(in_block)
+        finally:
+            self.depth -= in_block
+
+    def _layer_list(self, in_block: bool) -> list[LayerStmt]:
         stmts: list[LayerStmt] = []
         outer_col = self.stmt_col
         while True:
@@ -606,6 +652,25 @@ class Parser:
         return Str(unescape(self.texts[i][1:-1]), self.starts[i], self.ends[i])
 
     def parse_value(self) -> Value | None:
+        i = self.i
+        k = self.kinds[i]
+        if k in _CLOSERS or (k == "name" and self.kinds[i + 1] == "("):
+            if self.depth >= MAX_NESTING:
+                end = self.ends[i + 1] if k == "name" else self.ends[i]
+                if k == "name":
+                    self.i += 1
+                self._too_deep(self.starts[i], end, in_block=False)
+                # A stand-in, so the enclosing constructs close normally (None would start
+                # their error recovery, which skips closers).
+                return Const(None, self.starts[i], max(end, self.ends[self.i - 1]))
+            self.depth += 1
+            try:
+                return self._value()
+            finally:
+                self.depth -= 1
+        return self._value()
+
+    def _value(self) -> Value | None:
         i = self.i
         k = self.kinds[i]
         if k == "num":

@@ -82,18 +82,15 @@ def _value_text(text: str, p: HPOParam, values: dict[str, Any]) -> str:
     if p.kind in ("choice", "custom"):
         s, e = p.option_spans[v]
         inner = [c for c in p.children_of(v)]
-        chosen = p.options[v]
-        if p.kind == "custom" and isinstance(chosen, dict) and _sole_layer_arg(text, p):
-            return ", ".join(f"{k}={literal(x)}" for k, x in chosen.items())
-        return _splice(text, s, e, inner, {**{c.name: c.default() for c in inner}, **values})
+        values = {**{c.name: c.default() for c in inner}, **values}
+        if p.spreads:
+            # `Dense(HPO(custom({"a": {"units": 64}})))`: the option's entries become the
+            # layer's named arguments, each value written as in the option (HPO inside kept).
+            return ", ".join(
+                f"{key}={_splice(text, vn.start, vn.end, [c for c in inner if vn.start <= c.node.start and c.node.end <= vn.end], values)}"
+                for key, _ks, _ke, vn in p.option_nodes[v].items)
+        return _splice(text, s, e, inner, values)
     return literal(v)
-
-
-def _sole_layer_arg(text: str, p: HPOParam) -> bool:
-    """`Dense(HPO(custom({...})))`: a dict option supplies the layer's named arguments."""
-    before = text[: p.node.start].rstrip()
-    after = text[p.node.end:].lstrip()
-    return before.endswith("(") and after.startswith(")")
 
 
 def substitute(text: str, values: dict[str, Any], network: str | None = None):

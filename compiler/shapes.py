@@ -100,6 +100,7 @@ class Inference:
         self.params = {p.name: p for p in (net.space or [])}
         self.reported: set[tuple[int, str]] = set()
         self.nested: dict[int, LayerShape] = {}
+        self.block_total: tuple | None = None  # (layer, shape, witness, its children's total)
         self.static: dict[int, dict] = {}
         # Parameters used by more than one layer occurrence (macros, `* N`) must keep one value.
         seen: set[str] = set()
@@ -164,7 +165,10 @@ class Inference:
 
     def _flatten_ref(self, pname: str, ref: HPORef) -> list[tuple[str, HPORef]]:
         out = [(pname, ref)]
-        for o in ref.param.options if ref.param.kind == "choice" else []:
+        p = ref.param
+        for o in p.options if p.kind == "choice" or p.spreads else []:
+            if p.spreads and isinstance(o, dict):
+                o = o.get(pname)  # an HPO inside a custom option's argument
             if isinstance(o, HPORef):
                 out.extend(self._flatten_ref(pname, o))
         return out
@@ -174,7 +178,11 @@ class Inference:
         out = layer.full_params()
         for k, v in list(out.items()):
             if isinstance(v, HPORef):
-                out[k] = self._resolve(v, assign, k)
+                got = self._resolve(v, assign, k)
+                if got is _MISSING:  # a custom option that leaves this argument out
+                    spec_p = layer.spec.param(k) if layer.spec else None
+                    got = spec_p.default if spec_p is not None else None
+                out[k] = got
             elif isinstance(v, LayerIR):
                 out[k] = _Bound(v.spec, self._bind(v, assign)) if v.spec else None
         return out
@@ -188,8 +196,9 @@ class Inference:
             opt = p.options[v] if v < len(p.options) else None
             if isinstance(opt, HPORef):
                 return self._resolve(opt, assign, pname)
-            if isinstance(opt, dict) and p.kind == "custom":
-                return opt.get(pname, opt)
+            if p.spreads and isinstance(opt, dict):
+                opt = opt.get(pname, _MISSING)
+                return self._resolve(opt, assign, pname) if isinstance(opt, HPORef) else opt
             return opt
         return v
 
@@ -301,12 +310,19 @@ class Inference:
         spec = layer.spec
         if spec.block != "no" and layer.children is not None:
             cur: dict[Shape, Witness] | None = {shape: assign}
+            total: Dim = 0
+            # count() takes the block's total from here: walking the children again there
+            # doubled the work at every level of nesting (2**depth).
+            self.block_total = (layer, shape, assign, None)
             for child in layer.children:
                 ls = self.layer(child, cur, layer.start, layer.end)
                 self._record(ls)
+                total = D.add(total, ls.params)
                 cur = ls.outputs
                 if cur is None:
+                    self.block_total = (layer, shape, assign, None)
                     return shape
+            self.block_total = (layer, shape, assign, total)
             outs = list(cur)
             if spec.name == "ResidualConnection":
                 bad = [o for o in outs if not _same(o, shape)]
@@ -324,15 +340,9 @@ class Inference:
     def count(self, layer: LayerIR, shape: Shape, bound: dict, out: Shape, assign) -> Dim:
         spec = layer.spec
         if spec.block != "no" and layer.children is not None:
-            total: Dim = 0
-            cur: dict[Shape, Witness] | None = {shape: assign}
-            for child in layer.children:
-                ls = self.layer(child, cur, layer.start, layer.end)
-                total = D.add(total, ls.params)
-                cur = ls.outputs
-                if cur is None:
-                    return None
-            return total
+            got = self.block_total  # set by apply() for this layer, shape and witness
+            ok = got is not None and got[0] is layer and got[1] == shape and got[2] is assign
+            return got[3] if ok else None
         return spec.count(shape, bound, out)
 
     def choice_layer(self, layer: LayerIR, state, use_s: int, use_e: int) -> LayerShape:

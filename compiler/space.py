@@ -33,6 +33,9 @@ class HPOParam:
     parent: HPOParam | None = None  # the choice this one sits inside
     children: list[HPOParam] = field(default_factory=list)
     context: str = ""  # what it sets, e.g. "Dense.units"
+    # A custom(...) of dictionaries standing as a layer's first argument: each option is a
+    # set of that layer's named arguments (`Dense(HPO(custom({"a": {"units": 16}})))`).
+    spreads: bool = False
     source: str = ""  # the file's text (for option labels)
 
     @property

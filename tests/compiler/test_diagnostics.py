@@ -15,6 +15,7 @@ CASES = [
     ("N103", "network T {\n input: (4,)\n layers:\n  Dense(10\n  Dropout(0.5)\n}", "("),
     ("N104", net('Dense(10, "relu)'), '"relu)'),
     ("N105", "network T { input: (4,) layers: Dense(10)", "{"),
+    ("N106", net("Dense(" + "(" * 64 + "[" + "(" * 900 + "\n  Dropout(0.5)"), "["),
     ("N201", net("Dense(10)\n    Frobnicate(3)"), "Frobnicate"),
     ("N202", net("Dense(unitz=3)"), "unitz"),
     ("N203", net("Conv2D(kernel_size=3)"), "Conv2D"),
