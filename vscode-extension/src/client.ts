@@ -72,6 +72,19 @@ export async function pythonExtensionInterpreter(): Promise<string | undefined> 
   }
 }
 
+/** Calls `listener` when the Python extension's selected interpreter changes; undefined without it. */
+export async function onPythonExtensionChange(listener: () => void): Promise<vscode.Disposable | undefined> {
+  const ext = vscode.extensions.getExtension(PYTHON_EXTENSION);
+  if (!ext) return undefined;
+  try {
+    const api = ext.isActive ? ext.exports : await ext.activate();
+    const event = (api as { environments?: { onDidChangeActiveEnvironmentPath?: unknown } } | undefined)?.environments?.onDidChangeActiveEnvironmentPath;
+    return typeof event === "function" ? (event as (l: () => void) => vscode.Disposable)(listener) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs `<python> -c VERSION_PROBE`: the version, or notFound when there is no such program. */
 export function probePython(python: string): Promise<{ notFound?: boolean; version?: PythonVersion }> {
   return new Promise((resolve) => {

@@ -95,6 +95,31 @@ test("with neural.interpreter empty, the Python extension's interpreter runs the
   assert.equal(f.argv()[0], "-I");
 });
 
+test("selecting another interpreter in the Python extension restarts the server on it", { skip }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "neural-py-"));
+  const a = fakePython(dir, "py-a");
+  const b = fakePython(dir, "py-b");
+  let selected = a.python;
+  const listeners = [];
+  const pythonApi = {
+    environments: {
+      getActiveEnvironmentPath: () => ({ path: selected }),
+      resolveEnvironment: async (e) => ({ executable: { uri: { fsPath: e.path } } }),
+      onDidChangeActiveEnvironmentPath: (l) => (listeners.push(l), { dispose() {} }),
+    },
+  };
+  await activateWith({}, {
+    pythonApi,
+    until: () => a.argv(),
+    then: async () => {
+      selected = b.python;
+      for (const l of listeners) l({ path: selected });
+      await waitUntil(() => b.argv());
+    },
+  });
+  assert.ok(a.argv() && b.argv(), "started on py-a, then restarted on py-b");
+});
+
 test("a Python older than 3.11: one notification saying so, with the setting, and no server start", { skip }, async () => {
   const f = fakePython(fs.mkdtempSync(path.join(os.tmpdir(), "neural-py-")), "python", { version: "3.9.2" });
   const rec = await activateWith({ "neural.interpreter": f.python }, { until: (r) => r.errors.length > 0 });
