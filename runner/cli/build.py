@@ -196,7 +196,8 @@ def summary_line(result, earlier: int) -> str:
     words = {"COMPLETE": "completed", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running"}
     counts = state_counts(new)
     parts = [f"{counts.get(s, 0)} {w}" for s, w in words.items() if counts.get(s) or s in ("COMPLETE", "PRUNED")]
-    line = f"study {result.study_name} ({result.storage}): {len(new)} trials this run: {', '.join(parts)}"
+    line = (f"study {result.study_name} ({result.storage}): {len(new)} trial{'s' if len(new) != 1 else ''} "
+            f"this run: {', '.join(parts)}")
     return line + (f"; {len(result.trials)} in all" if earlier else "")
 
 

@@ -115,6 +115,8 @@ class Search:
             self.pruner_name = "none"
         self.epochs = c.epochs or train.get("epochs") or TRAIN_KEYS["epochs"].default
         self.n_trials = c.n_trials or train.get("trials") or TRAIN_KEYS["trials"].default
+        if self.strategy.grid:  # a grid runs each configuration once: the table counts what will run
+            self.n_trials = min(self.n_trials, _grid_size(self.dims))
         self.parallel = max(1, c.parallel or train.get("parallel") or 1)
         self.timeout = c.timeout or train.get("timeout")
         dataset = resolve_dataset(self.network, c.dataset, c.data)
@@ -327,8 +329,6 @@ class Search:
             return run_pbt(self, reporter)
         study = self.study()
         n_trials = self.n_trials
-        if self.strategy.grid:
-            n_trials = min(n_trials, _grid_size(self.dims))
         try:
             if self.parallel > 1:
                 from runner.hpo.workers import run_parallel
@@ -349,9 +349,20 @@ class Search:
         return build_result(self, study)
 
     def spec(self) -> tuple:
-        """What a worker process needs to rebuild this search (see runner.hpo.workers)."""
+        """What a worker process needs to rebuild this search (see runner.hpo.workers); any
+        executor that runs trials elsewhere rebuilds it with `Search.from_spec` and calls
+        `run_trials` (a ticket callback bounds the count across workers)."""
         return (type(self), self.text, str(self.path), self.network.name, self.search_space,
                 self.strategy, self.config)
+
+    @staticmethod
+    def from_spec(spec: tuple, seed: int | None = None) -> Search:
+        """The search a spec describes, as its own class; `seed` gives this worker its own
+        draws (workers must not draw the same values)."""
+        cls, text, path, network, search_space, strategy, config = spec
+        if seed is not None:
+            strategy.seed = seed
+        return cls(text, path, network, search_space, strategy, config)
 
 
 class _Recorder(PruningCallback):

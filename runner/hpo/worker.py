@@ -55,12 +55,10 @@ def main() -> int:
     header = pickle.load(stdin)
     _die_with_parent(header["parent"])
     sys.path[:] = header["sys_path"]
-    cls, text, path, network, search_space, strategy, config = pickle.load(stdin)
-    if header["seed"] is not None:
-        strategy.seed = header["seed"]  # workers must not draw the same values
+    from runner.hpo.engine import Search
     from runner.hpo.liveness import fail_stale
 
-    search = cls(text, path, network, search_space, strategy, config)
+    search = Search.from_spec(pickle.load(stdin), header["seed"])
     _set_threads(header["threads"], search.backend)
     search.worker_threads = header["threads"]
 
