@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from compiler.datasets import DATASET_NAMES
 from compiler.layers import P, Param
 
 # canonical loss name -> aliases (matched case-insensitively)
@@ -125,9 +126,11 @@ TRAIN_KEYS: dict[str, Param] = {p.name: p for p in (
     P("pruner", "enum", "median", choices=PRUNERS, doc="how HPO stops weak trials early"),
     P("parallel", "int", 1, min=1, doc="HPO worker processes"),
     P("population", "int", 4, min=2, doc="population size for pbt"),
+    P("dataset", "enum", None, choices=DATASET_NAMES,
+      doc="what `neural run` and the search train on (default: the first dataset that fits)"),
 )}
 # Settings HPO cannot choose (N410): they say how the search itself runs.
-NOT_SEARCHABLE = frozenset({"search_method", "device", "parallel", "trials"})
+NOT_SEARCHABLE = frozenset({"search_method", "device", "parallel", "trials", "dataset"})
 
 TRAIN_ALIASES = {"n_trials": "trials", "val_split": "validation_split", "lr": None}
 

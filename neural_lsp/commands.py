@@ -157,7 +157,7 @@ async def compile_command(ls, params: types.ExecuteCommandParams) -> dict:
     await progress.begin(f"Compile {src.network.name} to {label}")
     try:
         try:
-            from compiler.codegen import CodegenError, generate_code
+            from compiler.codegen import CodegenError, compiled_path, generate_code
         except ImportError as exc:
             raise CommandFailed(f"code generation is not available: {exc}") from None
         loop = asyncio.get_running_loop()
@@ -168,7 +168,7 @@ async def compile_command(ls, params: types.ExecuteCommandParams) -> dict:
         except CodegenError as exc:
             detail = "; ".join(f"{d.code} {d.message}" for d in exc.diagnostics[:3])
             raise CommandFailed(f"cannot compile to {label}: {exc}" + (f" ({detail})" if detail else "")) from None
-        out = src.path.with_name(f"{src.path.stem}_{backend}.py")
+        out = compiled_path(src.path, backend)
         try:
             tmp = out.with_name(f".{out.name}.tmp")
             tmp.write_text(code, encoding="utf-8")

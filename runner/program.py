@@ -122,8 +122,3 @@ def import_module(path: Path, name: str = "neural_generated") -> types.ModuleTyp
     spec.loader.exec_module(module)
     return module
 
-
-def output_units(net: NetworkIR) -> int | None:
-    last = net.layers[-1] if net.layers else None
-    units = last.params.get("units") if last is not None and last.spec is not None else None
-    return units if isinstance(units, int) else None

@@ -4,14 +4,15 @@ the language server's Train command (through the CLI) and the search."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compiler.codegen.common import default_dataset
-from runner.program import Program, ProgramError, generate, import_module, output_units
+from compiler.datasets import default_dataset, fitting, needs
+from runner.program import Program, ProgramError, generate, import_module
 
 
 @dataclass
@@ -22,28 +23,21 @@ class RunResult:
     code_path: str | None
 
 
-def load_data(program: Program, dataset: str | None, data: str | None, reshape: bool = True,
+def data_needs(net) -> dict[str, Any]:
+    """What `runner.data.load_for` needs to know about a network (also written into scripts)."""
+    return {**needs(net).config(), "fits": fitting(net)}
+
+
+def load_data(program: Program, dataset: str | None, data: str | None,
               num_samples: int | None = None, seed: int = 0):
-    from runner.data import DataError, load_dataset
+    """The data a run trains on: --data, else --dataset, else the program's `train.dataset`,
+    else the first dataset that fits the network."""
+    from runner.data import DataError, load_for
 
     net = program.network
-    source = data or dataset or default_dataset(net)
-    if source.lower() == "synthetic":
-        source = "synthetic_classification"
-    kwargs: dict[str, Any] = {}
-    if source.startswith("synthetic"):
-        units = output_units(net)
-        if net.loss in ("mse", "mae", "huber", "log_cosh", "poisson"):
-            kwargs["task"] = "regression"
-            kwargs["output_dim"] = units or 1
-        elif units:
-            kwargs["num_classes"] = max(units, 2)
-        kwargs["num_samples"] = num_samples or 512
-        kwargs["seed"] = seed
-    elif num_samples:
-        kwargs["num_samples"] = num_samples
     try:
-        return load_dataset(source, input_shape=net.inputs[0], reshape=reshape, **kwargs)
+        return load_for(data or dataset or default_dataset(net), input_shape=net.inputs[0],
+                        needs=data_needs(net), num_samples=num_samples, seed=seed)
     except DataError as exc:
         raise ProgramError(str(exc)) from None
 
@@ -68,6 +62,10 @@ def train(program: Program, backend: str = "pytorch", *, dataset: str | None = N
     module = import_module(code_path, f"neural_generated_{backend}")
     if ds is None:
         ds = load_data(program, dataset, data, num_samples=num_samples)
+    if not quiet:
+        what = f"{ds.num_classes} classes" if ds.num_classes else ds.task
+        print(f"data: {ds.name}, {len(ds):,} samples shaped {tuple(ds.input_shape)}, {what}",
+              file=sys.stderr)
     tracker = None
     cbs = list(callbacks)
     if track:

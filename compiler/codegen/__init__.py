@@ -9,6 +9,7 @@ the source as a Python literal (repr) or a validated identifier, never as raw te
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from compiler.analysis import Analysis, analyze
@@ -18,6 +19,15 @@ from compiler.model import NetworkIR
 BACKENDS = ("pytorch", "tensorflow")
 BACKEND_ALIASES = {"pytorch": "pytorch", "torch": "pytorch", "tensorflow": "tensorflow",
                    "tf": "tensorflow", "keras": "tensorflow"}
+
+
+def compiled_path(source: str | Path, backend: str) -> Path:
+    """Where a compiled script goes by default: beside the program, as `<stem>.<backend>.py`.
+
+    The name is gitignored (as `<stem>.optimized.neural` is), so generated code never mixes
+    with the sources that the repository's `ruff check .` and git see."""
+    src = Path(source)
+    return src.with_name(f"{src.stem}.{BACKEND_ALIASES.get(backend, backend)}.py")
 
 
 class CodegenError(Exception):

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from compiler import diagnostics as dg
+from compiler.datasets import fitting, needs
 from compiler.diagnostics import Diagnostic
 from compiler.model import CallValue, LayerIR, NetworkIR, OptimizerIR
 from compiler.vocab import TRAIN_KEYS
@@ -77,6 +78,7 @@ def config_block(net: NetworkIR, backend: str, output_activation: str | None) ->
         "train": train,
         "hpo": hpo,
         "device": net.execute.get("device", "auto"),
+        "data": {**needs(net).config(), "fits": fitting(net)},
     }
     lines = ["CONFIG = {"]
     for k, v in cfg.items():
@@ -113,20 +115,24 @@ def optimizer_parts(net: NetworkIR) -> tuple[str, dict[str, Any], CallValue | No
 MAIN = '''
 
 def main(argv=None):
-    """Train this model: python {file} [--dataset NAME | --data FILE] [--epochs N]."""
+    """Train this model: python THIS_FILE [--dataset NAME | --data FILE] [--epochs N]."""
     import argparse
     import sys
 
-    from runner.data import load_dataset
-    from runner.training import fit
+    from runner.data import DataError, load_for
+    from runner.training import TrainingError, fit
 
     parser = argparse.ArgumentParser(description="Train " + CONFIG["network"])
     parser.add_argument("--dataset", default=DEFAULT_DATASET)
     parser.add_argument("--data", help="an .npz or .csv file instead of a named dataset")
     parser.add_argument("--epochs", type=int)
     args = parser.parse_args(argv)
-    data = load_dataset(args.data or args.dataset, input_shape=CONFIG["input_shape"], reshape=True)
-    history = fit(sys.modules[__name__], data, epochs=args.epochs)
+    try:
+        data = load_for(args.data or args.dataset, input_shape=CONFIG["input_shape"],
+                        needs=CONFIG["data"])
+        history = fit(sys.modules[__name__], data, epochs=args.epochs)
+    except (DataError, TrainingError) as exc:
+        sys.exit(f"{{parser.prog}}: error: {{exc}}")
     print({{k: round(v, 4) for k, v in history.final.items()}})
 
 
@@ -134,15 +140,3 @@ if __name__ == "__main__":
     main()
 '''
 
-
-def default_dataset(net: NetworkIR) -> str:
-    shape = net.inputs[0] if net.inputs else ()
-    if tuple(shape) in ((8, 8, 1), (64,), (8, 8)):
-        return "digits"
-    if tuple(shape) in ((28, 28, 1), (784,), (28, 28)):
-        return "fashion_mnist"
-    if len(shape) >= 2 and any(
-        layer.spec is not None and layer.spec.name in ("LSTM", "GRU", "SimpleRNN") for layer in net.layers
-    ):
-        return "synthetic_sequence"
-    return "synthetic_classification"

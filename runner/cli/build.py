@@ -8,7 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from compiler.codegen import BACKEND_ALIASES
+from compiler.codegen import BACKEND_ALIASES, compiled_path
+from compiler.datasets import DATASET_NAMES
 from runner.cli.errors import CLIError
 from runner.cli.sources import read_source
 from runner.program import ProgramError, generate, load_program, parse_sets
@@ -55,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", help="digits, iris, wine, breast_cancer, fashion_mnist, synthetic_*")
+    p.add_argument("--dataset", help=f"{', '.join(DATASET_NAMES)} (default: train.dataset, else the "
+                   "first that fits the network)")
     p.add_argument("--data", help="an .npz (x, y) or .csv (label column) file")
     p.add_argument("--epochs", type=int)
     p.add_argument("--seed", type=int)
@@ -102,8 +104,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         code = generate(program, backend)
     except ProgramError as exc:
         raise CLIError(str(exc), status=1) from None
-    out = Path(args.output) if args.output else Path(args.file).with_name(
-        f"{Path(args.file).stem}_{backend}.py")
+    out = Path(args.output) if args.output else compiled_path(args.file, backend)
     try:
         out.write_text(code)
     except OSError as exc:

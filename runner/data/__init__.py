@@ -9,7 +9,7 @@ with a message meant for the user. numpy is needed; scikit-learn only for its bu
 from __future__ import annotations
 
 from runner.data.dataset import CLASSIFICATION, REGRESSION, DataError, Dataset
-from runner.data.registry import available_datasets, load_dataset
+from runner.data.registry import available_datasets, load_dataset, load_for
 from runner.data.shapes import fit_to_input
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "available_datasets",
     "fit_to_input",
     "load_dataset",
+    "load_for",
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from compiler.datasets import DATASETS
 from runner.data import bundled, files, idx, synthetic
 from runner.data.dataset import DataError, Dataset, subsample
 from runner.data.shapes import fit_to_input
@@ -18,23 +20,16 @@ class Builtin:
     description: str
 
 
-BUILTIN: dict[str, Builtin] = {
-    "digits": Builtin(bundled.load_digits, "8x8x1 handwritten digits, 1,797 samples, 10 classes (scikit-learn)"),
-    "iris": Builtin(bundled.load_iris, "4 features, 150 samples, 3 classes (scikit-learn, standardised)"),
-    "wine": Builtin(bundled.load_wine, "13 features, 178 samples, 3 classes (scikit-learn, standardised)"),
-    "breast_cancer": Builtin(
-        bundled.load_breast_cancer, "30 features, 569 samples, 2 classes (scikit-learn, standardised)"
-    ),
-    "fashion_mnist": Builtin(
-        idx.load_fashion_mnist,
-        "28x28x1 clothing images, 60,000 samples, 10 classes (apt package dataset-fashion-mnist)",
-    ),
+_LOADERS: dict[str, Callable[[], Dataset]] = {
+    "digits": bundled.load_digits,
+    "iris": bundled.load_iris,
+    "wine": bundled.load_wine,
+    "breast_cancer": bundled.load_breast_cancer,
+    "fashion_mnist": idx.load_fashion_mnist,
 }
-SYNTHETIC: dict[str, str] = {
-    "synthetic_classification": "seeded Gaussian blobs, any input shape, num_classes classes",
-    "synthetic_regression": "seeded non-linear regression, any input shape, output_dim targets",
-    "synthetic_sequence": "seeded sequences (time first; (T,) gives token ids), num_classes classes",
-}
+# Names and descriptions have one home, compiler.datasets (the compiler checks the names).
+BUILTIN: dict[str, Builtin] = {k: Builtin(load, DATASETS[k].description) for k, load in _LOADERS.items()}
+SYNTHETIC: dict[str, str] = {k: d.description for k, d in DATASETS.items() if d.name.startswith("synthetic_")}
 ALIASES = {
     "synthetic": "synthetic_classification",
     "fashionmnist": "fashion_mnist",
@@ -141,3 +136,49 @@ def load_dataset(
         raise DataError(f"a label column only applies to .csv files, not dataset {name!r}")
     ds = subsample(ds, None if name in SYNTHETIC else num_samples, seed)
     return ds if input_shape is None else fit_to_input(ds, input_shape, reshape=reshape)
+
+
+def load_for(
+    source: str | os.PathLike[str] | None,
+    *,
+    input_shape: Sequence[int | None],
+    needs: Mapping[str, Any],
+    num_samples: int | None = None,
+    seed: int = 0,
+) -> Dataset:
+    """Data for one network: `needs` is `compiler.datasets.Needs.config()` plus `fits`, the names
+    that fit it. Synthetic sets are generated to fit; any other set that does not fit is a
+    DataError that names what differs and the datasets that would fit."""
+    fits = list(needs.get("fits") or ())
+    also = f"; datasets that fit this network: {', '.join(fits)}" if fits else ""
+    if source is None:
+        raise DataError("no bundled dataset fits this network (see `train.dataset`); "
+                        "give --data FILE (.npz with arrays x, y, or .csv with a label column)")
+    task = needs.get("task")
+    classes = needs.get("num_classes")
+    kwargs: dict[str, Any] = {}
+    name = _canonical(os.fspath(source))
+    if name in SYNTHETIC:
+        kwargs["num_samples"] = num_samples or 512
+        kwargs["seed"] = seed
+        if task == "regression":
+            kwargs["task"] = "regression"
+            kwargs["output_dim"] = classes or 1
+        elif classes:
+            kwargs["num_classes"] = classes
+        vocab = needs.get("vocab_size")
+        if vocab:
+            kwargs["vocab_size"] = min(vocab, synthetic.DEFAULT_VOCAB)
+    elif num_samples:
+        kwargs["num_samples"] = num_samples
+    try:
+        ds = load_dataset(source, input_shape=input_shape, reshape=True, **kwargs)
+    except DataError as exc:
+        raise DataError(f"{exc}{also}") from None
+    if task is not None and ds.task != task:
+        raise DataError(f"dataset {ds.name!r} is a {ds.task} set but the network's loss is for "
+                        f"{task}{also}")
+    if ds.task == "classification" and classes and ds.num_classes != classes:
+        raise DataError(f"dataset {ds.name!r} has {ds.num_classes} classes but the network's output "
+                        f"has {classes if classes > 2 else '1 or 2'} units{also}")
+    return ds

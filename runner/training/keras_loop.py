@@ -15,15 +15,16 @@ from typing import Any
 from runner.training.devices import tf_device
 from runner.training.errors import TrainingError
 from runner.training.history import History
+from runner.training.native_log import quiet_tensorflow
 from runner.training.plan import Plan, seed_python_and_numpy
 from runner.training.session import Session
 from runner.training.targets import encode_targets
 
 
 def _import_keras() -> Any:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide the CUDA-driver chatter on CPU hosts
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras
+    with quiet_tensorflow():
+        import keras
 
     if keras.backend.backend() != "tensorflow":
         raise TrainingError(

@@ -113,7 +113,7 @@ async def test_compile_uses_the_editor_text_not_the_saved_file(client, folder):
 async def test_compile_a_file_that_is_not_open(client, folder):
     uri = _write(folder, "closed.neural", MLP % ("32", 2))
     r = await _execute(client, "neural.server.compile", [uri, "pytorch"])
-    assert Path(r["path"]).name == "closed_pytorch.py"
+    assert Path(r["path"]).name == "closed.pytorch.py"
 
 
 async def test_compile_refuses_with_a_clear_message(client, folder):
