@@ -48,6 +48,7 @@ def diagnostic_records(path: str, a: Analysis) -> list[dict[str, Any]]:
 def cmd_check(args: argparse.Namespace) -> int:
     records: list[dict[str, Any]] = []
     failed = False
+    unread = 0
     for path in args.files:
         try:
             text = read_source(path)
@@ -59,6 +60,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             else:
                 print(f"neural: error: {exc}", file=sys.stderr)
             failed = True
+            unread += 1
             continue
         a = analyze(text)
         recs = diagnostic_records(path, a)
@@ -69,16 +71,32 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         for r in records:
             print(f"{r['file']}:{r['line']}:{r['column']}: {r['severity']} {r['code']}: {r['message']}")
-        errors = sum(1 for r in records if r["severity"] == "error")
-        warnings = sum(1 for r in records if r["severity"] == "warning")
-        print(f"{len(args.files)} file{'s' if len(args.files) != 1 else ''} checked: "
-              f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}",
-              file=sys.stderr)
+        checked = len(args.files) - unread
+        if checked:  # a file that could not be read has said so; "0 errors" would contradict it
+            errors = sum(1 for r in records if r["severity"] == "error")
+            warnings = sum(1 for r in records if r["severity"] == "warning")
+            skipped = f" ({unread} could not be read)" if unread else ""
+            print(f"{checked} file{'s' if checked != 1 else ''} checked{skipped}: "
+                  f"{errors} error{'s' if errors != 1 else ''}, "
+                  f"{warnings} warning{'s' if warnings != 1 else ''}", file=sys.stderr)
     return 1 if failed else 0
 
 
-def _shape_list(states) -> list[str]:
-    return [D.fmt(s) for s in states] if states else []
+def _dim_json(d: D.Dim) -> int | None | dict[str, int]:
+    return {"min": d.lo, "max": d.hi} if isinstance(d, D.Span) else d
+
+
+def _shape_json(shape: D.Shape) -> list:
+    """[26, 26, 16]: ints, null for an unknown size, {"min", "max"} where HPO spans a range."""
+    return [_dim_json(d) for d in shape]
+
+
+def _shape_text(shape: list) -> str:
+    return D.fmt(tuple(D.Span(d["min"], d["max"]) if isinstance(d, dict) else d for d in shape))
+
+
+def _shape_list(states) -> list[list]:
+    return [_shape_json(s) for s in states] if states else []
 
 
 def network_record(a: Analysis, ns: NetworkShapes) -> dict[str, Any]:
@@ -109,7 +127,7 @@ def network_record(a: Analysis, ns: NetworkShapes) -> dict[str, Any]:
     tp = ns.total_params
     return {
         "network": net.name,
-        "input": [D.fmt(s) for s in net.inputs],
+        "input": [_shape_json(s) for s in net.inputs],
         "layers": layers,
         "total_params": tp if tp is None or isinstance(tp, int) else {"min": tp.lo, "max": tp.hi},
         "hpo": hpo,
@@ -139,32 +157,37 @@ def cmd_shapes(args: argparse.Namespace) -> int:
     return 1 if a.errors else 0
 
 
-def _print_tables(records: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    """Columns padded to their widest cell: plain text, so 100,000 rows print in a blink and
+    nothing is cut or wrapped when the output goes to a file or a pipe."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
 
-    console = Console()
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return [line(headers), rule, *(line(r) for r in rows)]
+
+
+def _count_text(p: Any) -> str:
+    return "?" if p is None else (f"{p:,}" if isinstance(p, int) else f"{p['min']:,}..{p['max']:,}")
+
+
+def _print_tables(records: list[dict[str, Any]]) -> None:
+    out: list[str] = []
     for rec in records:
-        t = Table(title=f"network {rec['network']}  input {', '.join(rec['input']) or '?'}")
-        t.add_column("#", justify="right")
-        t.add_column("line", justify="right")
-        t.add_column("layer")
-        t.add_column("output shape(s)")
-        t.add_column("params", justify="right")
+        out.append(f"network {rec['network']}  input {', '.join(map(_shape_text, rec['input'])) or '?'}")
+        rows = []
         for i, layer in enumerate(rec["layers"]):
-            p = layer["params"]
-            ptxt = "?" if p is None else (f"{p:,}" if isinstance(p, int) else f"{p['min']:,}..{p['max']:,}")
             name = layer["name"] + (f"  (macro {layer['macro']})" if layer["macro"] else "")
-            t.add_row(str(i), str(layer["line"]), name, " | ".join(layer["output_shapes"]) or "?", ptxt)
-        tp = rec["total_params"]
-        total = "?" if tp is None else (f"{tp:,}" if isinstance(tp, int) else f"{tp['min']:,}..{tp['max']:,}")
-        t.add_row("", "", "total", "", total)
-        console.print(t)
+            shapes = " | ".join(map(_shape_text, layer["output_shapes"])) or "?"
+            rows.append([str(i), str(layer["line"]), name, shapes, _count_text(layer["params"])])
+        rows.append(["", "", "total", "", _count_text(rec["total_params"])])
+        out += _table(["#", "line", "layer", "output shape(s)", "params"], rows, right={0, 1, 4})
         if rec["hpo"]:
-            h = Table(title="HPO parameters")
-            h.add_column("name")
-            h.add_column("range")
-            for p in rec["hpo"]:
-                h.add_row(p["name"], p["description"])
-            console.print(h)
-            console.print(f"search space: {rec['space']}")
+            out += ["", "HPO parameters"]
+            out += _table(["name", "range"], [[p["name"], p["description"]] for p in rec["hpo"]], right=set())
+            out.append(f"search space: {rec['space']}")
+        out.append("")
+    sys.stdout.write("\n".join(out))

@@ -59,6 +59,16 @@ def test_bad_files_get_one_clear_line(tmp_path, make, expected):
         assert r.returncode != 0
         assert expected in r.stderr
         assert "Traceback" not in r.stderr
+        assert "checked" not in r.stderr  # no "1 file checked: 0 errors" after the error
+
+
+def test_check_counts_only_the_files_it_read(tmp_path):
+    good = tmp_path / "ok.neural"
+    good.write_text("network N { input: (4,) layers: Dense(2) }")
+    r = run("check", str(good), str(tmp_path / "missing.neural"))
+    assert r.returncode == 1
+    assert "no such file" in r.stderr
+    assert "1 file checked (1 could not be read): 0 errors, 0 warnings" in r.stderr
 
 
 def test_shapes_json():
@@ -69,8 +79,9 @@ def test_shapes_json():
     first = net["layers"][0]
     assert first["name"] == "Conv2D" and first["line"] == 6
     assert sorted(first["output_shapes"]) == sorted(
-        ["(28, 28, 32)", "(28, 28, 64)", "(26, 26, 32)", "(26, 26, 64)", "(24, 24, 32)", "(24, 24, 64)"])
-    assert net["layers"][-1]["output_shapes"] == ["(10,)"]
+        [[28, 28, 32], [28, 28, 64], [26, 26, 32], [26, 26, 64], [24, 24, 32], [24, 24, 64]])
+    assert net["layers"][-1]["output_shapes"] == [[10]]
+    assert net["input"] == [[28, 28, 1]]
     names = [p["name"] for p in net["hpo"]]
     assert "optimizer.Adam.learning_rate.ExponentialDecay[1]" in names
     assert net["space_size"] is None
@@ -79,6 +90,14 @@ def test_shapes_json():
 def test_shapes_table_and_unknown_network():
     r = run("shapes", "examples/mnist_cnn.neural")
     assert r.returncode == 0 and "225,034" in r.stdout
+    assert "(26, 26, 32)" in r.stdout
+
+
+def test_shapes_table_keeps_long_hpo_names_when_piped():
+    r = run("shapes", "examples/hpo_advanced.neural")  # stdout is a pipe, not a terminal
+    assert r.returncode == 0, r.stderr
+    assert "optimizer.Adam.learning_rate.ExponentialDecay[1]" in r.stdout
+    assert "…" not in r.stdout
     r = run("shapes", "examples/mnist_cnn.neural", "--network", "Nope")
     assert r.returncode == 2 and "no network named 'Nope'" in r.stderr
 
