@@ -343,27 +343,68 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+IMPORTANCE = ("parameter_importance", "param_importances", "importance")
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     manager = _manager(args)
     tracker = _open(manager, args.id)
+    saved: dict[str, str] = {}
     try:
         history = tracker.metrics_history
+        wanted = list(dict.fromkeys(args.metrics or ()))
+        if any(m in IMPORTANCE for m in wanted):
+            saved.update(_importance_plot(manager, tracker))
+            wanted = [m for m in wanted if m not in IMPORTANCE]
+            if not wanted:
+                return _print_saved(saved)
         if not history:
             raise CLIError(f"experiment {tracker.experiment_id} has no metrics to plot")
-        if args.metrics:
+        if wanted:
             from runner.tracking.summary import metric_names
 
             known = metric_names(history)
-            missing = [m for m in args.metrics if m not in known]
+            missing = [m for m in wanted if m not in known]
             if missing:
                 raise CLIError(f"unknown metric(s) {', '.join(missing)} in experiment "
                                f"{tracker.experiment_id}; it has: {', '.join(known)}")
-        saved = tracker.generate_visualizations(metrics=args.metrics)
+        saved.update(tracker.generate_visualizations(metrics=wanted or None))
     finally:
         tracker.close()
+    return _print_saved(saved)
+
+
+def _print_saved(saved: dict[str, str]) -> int:
     for name, path in saved.items():
         print(f"{name}: {path}")
     return 0
+
+
+def _importance_plot(manager: Any, tracker: Any) -> dict[str, str]:
+    """Parameter importance belongs to the study a trial ran in, not to the trial: plot the
+    study's (from its hpo_results.json) into this experiment's plots, or say where it is."""
+    from runner.hpo.storage import study_dir
+
+    study = tracker.tags.get("study")
+    if not study:
+        raise CLIError(f"experiment {tracker.experiment_id} is not an HPO trial: parameter "
+                       "importance comes from a search (neural run FILE --hpo)")
+    results = study_dir(manager.base_dir, study) / "hpo_results.json"
+    try:
+        importance = json.loads(results.read_text()).get("importance") or {}
+    except (OSError, ValueError):
+        raise CLIError(f"experiment {tracker.experiment_id} is trial {tracker.tags.get('trial', '?')} "
+                       f"of study {study!r}, whose results are not at {results} (the search "
+                       "writes them when it ends)") from None
+    if not importance:
+        raise CLIError(f"study {study!r} has no parameter importance (it needs at least two "
+                       f"completed trials and two parameters); see {results}")
+    from runner.tracking.tracker import PLOTS_DIR
+    from runner.tracking.visualizer import MetricVisualizer
+
+    fig = MetricVisualizer.create_importance_plot(importance, title=f"parameter importance, study {study}")
+    return MetricVisualizer.save_figures({"parameter_importance": fig},
+                                         Path(tracker.experiment_dir) / PLOTS_DIR)
 
 
 def _check_ids(manager: Any, ids: list[str], least: int) -> list[str]:

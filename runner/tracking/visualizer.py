@@ -39,6 +39,11 @@ def plot_file_name(name: str, suffix: str = ".png") -> str:
     return stem[:150] + suffix
 
 
+def _selection_key(base: str, metrics: Sequence[str] | None) -> str:
+    """A plot of chosen metrics is its own file: it never replaces the plot of all of them."""
+    return f"{base}_{'_'.join(metrics)}" if metrics else base
+
+
 def _finite(steps: list[int], values: list[float]) -> tuple[list[int], list[float]]:
     pairs = [(s, v) for s, v in zip(steps, values, strict=True) if math.isfinite(v)]
     return [p[0] for p in pairs], [p[1] for p in pairs]
@@ -80,12 +85,12 @@ class MetricVisualizer:
             figures[f"metric_{name}"] = fig
             cax.plot(steps, values, linewidth=1.5, label=name)
         if figures:
-            cax.set_title("all metrics")
+            cax.set_title(", ".join(metrics) if metrics else "all metrics")
             cax.set_xlabel("step")
             cax.grid(True, alpha=0.3)
             cax.legend(loc="best")
             combined.tight_layout()
-            figures["combined_metrics"] = combined
+            figures[_selection_key("combined_metrics", metrics)] = combined
         return figures
 
     @staticmethod
@@ -148,7 +153,7 @@ class MetricVisualizer:
             ax.set_title(name)
             ax.legend(loc="best", fontsize=8)
         fig.tight_layout()
-        return {"metric_distributions": fig}
+        return {_selection_key("metric_distributions", metrics): fig}
 
     @staticmethod
     def create_comparison_plots(
@@ -206,6 +211,24 @@ class MetricVisualizer:
             fig.tight_layout()
             figures["best_metrics"] = fig
         return figures
+
+    @staticmethod
+    def create_importance_plot(
+        importance: Mapping[str, float], title: str = "parameter importance",
+        figsize: tuple[float, float] = (10, 6),
+    ) -> Figure:
+        """Horizontal bars, most important on top (an HPO study's fANOVA importances)."""
+        items = sorted(importance.items(), key=lambda kv: kv[1])
+        fig = _figure((figsize[0], max(figsize[1] * 0.5, 0.4 * len(items) + 1.5)))
+        ax = fig.add_subplot()
+        ax.barh([k for k, _ in items], [v for _, v in items], color="tab:blue")
+        for y, (_, v) in enumerate(items):
+            ax.text(v, y, f" {v:.3f}", va="center", fontsize=8)
+        ax.set_title(title)
+        ax.set_xlabel("importance")
+        ax.grid(True, axis="x", alpha=0.3)
+        fig.tight_layout()
+        return fig
 
     @staticmethod
     def create_all(

@@ -50,6 +50,21 @@ def test_generate_visualizations_on_demand(make_tracker):
     assert "metric_accuracy" not in only and "metric_loss" in only
 
 
+def test_plots_of_chosen_metrics_are_titled_with_them_and_leave_the_full_plots_alone(make_tracker):
+    tracker = make_tracker()
+    for row in HISTORY:
+        tracker.log_metrics({"loss": row["loss"], "accuracy": row["accuracy"], "lr": 0.1}, step=row["step"])
+    full = tracker.generate_visualizations()
+    before = {name: Path(path).read_bytes() for name, path in full.items()}
+    chosen = MetricVisualizer.create_all(tracker.metrics_history, metrics=["loss", "accuracy"])
+    assert chosen["combined_metrics_loss_accuracy"].axes[0].get_title() == "loss, accuracy"
+    saved = tracker.generate_visualizations(metrics=["loss", "accuracy"])
+    assert {"combined_metrics_loss_accuracy", "metric_distributions_loss_accuracy"} <= set(saved)
+    for name in ("combined_metrics", "metric_distributions", "metric_correlation"):
+        assert Path(full[name]).read_bytes() == before[name], name  # all three metrics still
+    assert MetricVisualizer.create_metric_plots(HISTORY)["combined_metrics"].axes[0].get_title() == "all metrics"
+
+
 def test_auto_plots_are_drawn_outside_the_logging_process(make_tracker, monkeypatch):
     drawn_here = []
     original = MetricVisualizer.create_all
