@@ -15,7 +15,7 @@ fi
 # Debian packages: real Fashion-MNIST (nothing is downloaded at run time) and, for the
 # tests, PostgreSQL (a multi-worker study runs against a real server the tests start).
 apt_want=()
-if [[ "$extras" == *all* ]]; then
+if [[ "$extras" == *all* || "$extras" == *full* ]]; then
   dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || apt_want+=(dataset-fashion-mnist)
 fi
 if [[ "$extras" == *dev* ]]; then

@@ -24,6 +24,7 @@ from runner.tracking.visualizer import MetricVisualizer
 __all__ = [
     "AmbiguousExperimentId",
     "ArtifactVersion",
+    "ExperimentComparisonUI",
     "ExperimentManager",
     "ExperimentNotFound",
     "ExperimentTracker",
@@ -35,6 +36,7 @@ __all__ = [
     "TrackingError",
     "UnsafeNameError",
     "create_integration",
+    "launch_comparison_ui",
 ]
 
 
@@ -43,3 +45,13 @@ def launch_comparison_ui(*args: object, **kwargs: object) -> None:
     from runner.webui import launch_comparison_ui as launch
 
     launch(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def __getattr__(name: str) -> object:
+    """`from runner.tracking import ExperimentComparisonUI` (the seeds' spelling) loads the web
+    UI only when asked, so importing the tracker stays cheap."""
+    if name == "ExperimentComparisonUI":
+        from runner.webui import ExperimentComparisonUI
+
+        return ExperimentComparisonUI
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
