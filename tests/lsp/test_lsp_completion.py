@@ -108,6 +108,8 @@ async def test_loss_optimizer_and_train_values(client):
     assert "batch_size" in items and "epochs" not in items
     _t, _o, items = await _complete(client, base, "train {\n    search_method: |\n  }")
     assert [f'"{m}"' for m in vocab.SEARCH_METHODS] == list(items)
+    _t, _o, items = await _complete(client, base, "train {\n    dataset: |\n  }")
+    assert {'"digits"', '"synthetic_sequence"'} <= set(items) and "HPO(choice(...))" not in items
     _t, _o, items = await _complete(client, base, 'execute { device: "|" }')
     assert {"auto", "cpu", "cuda:0"} <= set(items)
 

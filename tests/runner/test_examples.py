@@ -154,3 +154,26 @@ def test_full_is_an_alias_of_all():
 
     extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert extras["full"] == ["neural-dsl[all]"]
+
+
+def test_tensorflow_banners_are_recognised_and_real_errors_kept():
+    from runner.training.native_log import is_banner
+
+    for line in ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+                 "I0000 00:00:1796653031.316259   30172 port.cc:153] oneDNN custom operations are on.",
+                 "I0000 00:00:1796653031.316673   30172 cudart_stub.cc:31] Could not find cuda drivers",
+                 "E0000 00:00:1796653115.227042   30172 cuda_platform.cc:52] failed call to cuInit: "
+                 "INTERNAL: CUDA error"):
+        assert is_banner(line), line
+    assert not is_banner("E0000 00:00:1.2   1 op.cc:1] out of memory")
+    assert not is_banner("Traceback (most recent call last):")
+
+
+@pytest.mark.tensorflow
+def test_importing_tensorflow_prints_nothing():
+    pytest.importorskip("tensorflow")
+    code = ("from runner.training.native_log import quiet_tensorflow\n"
+            "with quiet_tensorflow():\n    import keras\n"
+            "import tensorflow as tf\ntf.config.list_physical_devices('GPU')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
