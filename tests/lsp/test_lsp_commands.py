@@ -93,7 +93,7 @@ async def test_compile_writes_beside_the_source_and_shows_it(client, folder, bac
     before = len(client.shown_documents)
     r = await _execute(client, "neural.server.compile", [uri, backend, None], token=f"c-{backend}")
     path = Path(r["path"])
-    assert path == folder / f"mlp_{backend}.py"
+    assert path == folder / f"mlp.{backend}.py"
     code = path.read_text()
     assert marker in code
     compile(code, str(path), "exec")  # valid Python
