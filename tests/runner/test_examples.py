@@ -136,7 +136,8 @@ def test_the_tracking_guide_example_runs(tmp_path):
                         "--base-dir", str(tmp_path / "store")], capture_output=True, text=True,
                        timeout=300, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "3 checkpoint versions" in r.stdout and "verified: True" in r.stdout
+    assert "4 checkpoint versions" in r.stdout and "verified: True" in r.stdout
+    assert "lowest val_loss" in r.stdout
     assert "(HTTP 200)" in r.stdout and "done: 3 experiments" in r.stdout
     assert (tmp_path / "store" / "comparison_report" / "index.html").exists()
 
