@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from compiler.codegen import BACKEND_ALIASES
-from compiler.codegen.common import default_dataset
+from compiler.datasets import default_dataset
 from compiler.model import NetworkIR
 from compiler.space import HPOParam
 from compiler.vocab import TARGET_METRICS, TRAIN_KEYS
