@@ -36,7 +36,7 @@ import {
 } from "./results";
 import { ensureExtras } from "./extras";
 import type { JobKind } from "./interpreter";
-import { tuiCommandLine } from "./settings";
+import { tuiBaseDir, tuiCommandLine } from "./settings";
 
 const REQUEST_CANCELLED = -32800;
 const TUI_TERMINAL = "Neural Experiments";
@@ -134,8 +134,11 @@ async function openOptimized(optimizedUri: string, text: string): Promise<void> 
   await vscode.window.showTextDocument(doc, { preview: false });
 }
 
-export async function openTui(nc: NeuralClient): Promise<void> {
-  const existing = vscode.window.terminals.find((t) => t.name === TUI_TERMINAL && t.exitStatus === undefined);
+export async function openTui(nc: NeuralClient, target?: unknown): Promise<void> {
+  // A results lens names its store: one terminal per store.
+  const baseDir = tuiBaseDir(target);
+  const name = baseDir ? `${TUI_TERMINAL}: ${baseDir}` : TUI_TERMINAL;
+  const existing = vscode.window.terminals.find((t) => t.name === name && t.exitStatus === undefined);
   if (existing) {
     existing.show();
     return;
@@ -143,13 +146,13 @@ export async function openTui(nc: NeuralClient): Promise<void> {
   if (!(await ensureExtras(nc, "tui"))) return;
   let cl;
   try {
-    cl = tuiCommandLine(readSettings(), variables(), nc.jobPython());
+    cl = tuiCommandLine(readSettings(), variables(), nc.jobPython(), baseDir);
   } catch (e) {
     void vscode.window.showErrorMessage(`Neural: ${errorText(e)}`);
     return;
   }
   const term = vscode.window.createTerminal({
-    name: TUI_TERMINAL,
+    name,
     shellPath: cl.command,
     shellArgs: cl.args,
     cwd: vscode.workspace.workspaceFolders?.[0]?.uri,
@@ -218,7 +221,7 @@ export function commandHandlers(nc: NeuralClient): Record<CommandId, (resource?:
     "neural.compilePytorch": onTarget((t) => compileCommand(t.uri, "pytorch", t.network)),
     "neural.compileTensorflow": onTarget((t) => compileCommand(t.uri, "tensorflow", t.network)),
     "neural.train": onTarget((t) => trainCommand(t.uri, t.network)),
-    "neural.openTui": () => openTui(nc),
+    "neural.openTui": (target?: unknown) => openTui(nc, target),
     "neural.restartServer": async () => {
       await nc.restart();
     },

@@ -164,8 +164,17 @@ export function serverCommandLine(s: ServerSettings, vars: Variables = {}, ctx: 
 }
 
 /** `neural tui`, run as `<python> -m runner tui` so it uses the same interpreter as the server. */
-export function tuiCommandLine(s: ServerSettings, vars: Variables = {}, python?: string): CommandLine {
-  return { command: python ?? pythonCommand(s, vars), args: [...TUI_ARGS] };
+export function tuiCommandLine(s: ServerSettings, vars: Variables = {}, python?: string, baseDir?: string): CommandLine {
+  return { command: python ?? pythonCommand(s, vars), args: [...TUI_ARGS, ...(baseDir ? ["--base-dir", baseDir] : [])] };
+}
+
+/**
+ * The experiment store a "Neural: Open Experiments (TUI)" call names: the server's results code
+ * lens passes `{baseDir, study, experiment}`; menus pass the file's Uri, the palette nothing.
+ */
+export function tuiBaseDir(arg: unknown): string | undefined {
+  const dir = arg !== null && typeof arg === "object" ? (arg as { baseDir?: unknown }).baseDir : undefined;
+  return typeof dir === "string" && dir.length > 0 ? dir : undefined;
 }
 
 /** Renders a command line for messages, quoting words a shell would split. */

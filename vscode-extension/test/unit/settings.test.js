@@ -83,6 +83,16 @@ test("TUI runs <python> -m runner tui with the same interpreter as the server", 
   assert.equal(s.tuiCommandLine({ interpreter: "/a/py" }, vars, "/ws/.venv/bin/python").command, "/ws/.venv/bin/python");
 });
 
+test("the results lens opens the TUI on its store; menus (a Uri) and the palette on the default one", () => {
+  const lens = { baseDir: "/ws/neural_experiments", study: "tiny-Tiny-3f9c0a1b2d", experiment: null };
+  assert.equal(s.tuiBaseDir(lens), "/ws/neural_experiments");
+  assert.deepEqual(s.tuiCommandLine({}, vars, "/py", s.tuiBaseDir(lens)).args, ["-m", "runner", "tui", "--base-dir", "/ws/neural_experiments"]);
+  for (const other of [undefined, null, "file:///ws/a.neural", { scheme: "file", path: "/ws/a.neural" }, { baseDir: "" }, { baseDir: 3 }]) {
+    assert.equal(s.tuiBaseDir(other), undefined, JSON.stringify(other));
+  }
+  assert.deepEqual(s.tuiCommandLine({}, vars, "/py", undefined).args, ["-m", "runner", "tui"]);
+});
+
 test("formatCommandLine quotes what a shell would split", () => {
   assert.equal(s.formatCommandLine({ command: "/a b/py", args: ["-m", "neural_lsp", "it's"] }), `'/a b/py' -m neural_lsp 'it'\\''s'`);
 });
