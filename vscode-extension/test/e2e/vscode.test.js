@@ -5,7 +5,8 @@
 //    Error squiggle, hover, inlay shape hint, the status bar, fixing the error, "Neural: Compile
 //    to PyTorch" from the palette, and the code lens.
 //  - fromEnvironment: neural.importStrategy=fromEnvironment and neural.interpreter pointing at the
-//    repository's .venv: squiggle, hover, and the status bar naming the environment's server.
+//    repository's .venv: squiggle, hover, the status bar naming the environment's server, and
+//    after a real 3-trial search the results lens, best-value hints and the hover's study table.
 // Screenshots go to test-artifacts/<profile>/.
 //
 // Needs `scripts/e2e-setup.sh` (npm run test:e2e runs it). Environment:
@@ -321,6 +322,42 @@ const CHECK = {
       await page.keyboard.press("Escape");
     },
   ],
+  results: [
+    "a study's results: the lens above the network and the HPO hover's table (the screenshots show the best-value hints too)",
+    async ({ page, ws, shot }) => {
+      // A real 3-trial search of tuned.neural; the server only reads the study's files.
+      fs.copyFileSync(path.join(ROOT, "test/fixtures/tuned.neural"), path.join(ws, "tuned.neural"));
+      const search = await new Promise((resolve) => {
+        const args = ["-m", "runner", "run", "tuned.neural", "--hpo", "--trials", "3", "--search", "random", "--dataset", "digits", "--epochs", "1", "--seed", "1", "--no-track"];
+        const p = cp.spawn(PYTHON, args, { cwd: ws, stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        p.stdout.on("data", (d) => (out += d));
+        p.stderr.on("data", (d) => (out += d));
+        const timer = setTimeout(() => p.kill(), 5 * STEP_MS);
+        p.on("close", (status) => (clearTimeout(timer), resolve({ status, out })));
+      });
+      assert.equal(search.status, 0, `the search failed:\n${search.out}`);
+      // From the explorer (Quick Open's list can still be filtering when Enter arrives).
+      await page.locator(".explorer-folders-view .monaco-list-row").filter({ hasText: /^tuned\.neural$/ }).first().click({ timeout: STEP_MS });
+      await page.waitForFunction(() => [...document.querySelectorAll(".tabs-container .tab.active")].some((e) => e.textContent.includes("tuned.neural")), null, { timeout: STEP_MS });
+      await page.locator(".monaco-editor .codelens-decoration a", { hasText: /best val_loss .* · 3 trials/ }).first().waitFor({ timeout: STEP_MS });
+      await shot("results-lens");
+      const tuned = fs.readFileSync(path.join(ws, "tuned.neural"), "utf8").split("\n");
+      const line = tuned.findIndex((l) => l.includes("HPO(choice")) + 1;
+      await goToLine(page, `${line}:${tuned[line - 1].indexOf("HPO(choice") + 3}`);
+      await page.keyboard.press("Control+K");
+      await page.keyboard.press("Control+I");
+      await page.locator(".monaco-hover", { hasText: "Tried in 3 trials" }).first().waitFor({ timeout: STEP_MS });
+      await shot("results-hover");
+      // The same command again focuses the hover; End scrolls to its table.
+      await page.keyboard.press("Control+K");
+      await page.keyboard.press("Control+I");
+      await page.keyboard.press("End");
+      await page.waitForTimeout(300);
+      await shot("results-hover-table");
+      await page.keyboard.press("Escape");
+    },
+  ],
 };
 
 async function goToLine(page, line) {
@@ -364,5 +401,6 @@ test("fromEnvironment: the server installed in neural.interpreter runs", { timeo
     CHECK.opensWithSquiggle,
     serverStatus("environment"),
     CHECK.hover,
+    CHECK.results,
   ]);
 });
