@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from compiler.checks import Checker
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.model import NetworkIR
+from compiler.offsets import ShiftLog
 from compiler.parser import parse
 from compiler.shapes import NetworkShapes, infer
 from compiler.source import LineIndex
@@ -26,6 +27,15 @@ class Analysis:
     # checked, and the diagnostics that belong to no layer statement.
     checker: Checker | None = None
     file_diags: list[Diagnostic] = field(default_factory=list)
+    # Offset moves of edits that the layer statements after them take when read
+    # (compiler.offsets.ShiftLog); None until an edit was analysed incrementally.
+    shifts: ShiftLog | None = None
+
+    def settle(self) -> None:
+        """Apply every pending offset move: afterwards any node, and the model and search space
+        that read offsets from nodes, may be read directly (not only through `Network.layers`)."""
+        if self.shifts is not None:
+            self.shifts.settle([n.layers for n in self.tree.networks if n.layers])
 
     @property
     def index(self) -> LineIndex:

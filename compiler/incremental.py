@@ -3,20 +3,26 @@ with the file.
 
 Typing in a network's `layers:` (a value, a name, an argument) changes one statement. Then only
 that statement's lines are tokenized, parsed and checked again; shapes are re-inferred from it
-until they agree with the previous analysis again; every offset after it moves by the edit's
-length. When the number of statements changes (a line typed or deleted), the later statements'
-indices, and so their HPO names, move: the lines from the edit to the end of the list are
-analysed again (cheap near the end, where new layers are usually written). Anything else
-(an edit outside the layer statements, a syntax error before it or in the new lines, macros,
-blocks, HPO layer choices) returns None and the caller runs `analyze()`: the result is always
-the one `analyze(new_text)` gives (tests/compiler/test_incremental.py compares them on random
-edits).
+until they agree with the previous analysis again. A statement being typed may have a syntax
+error the parser recovers from inside its own brackets (`Dense(64, activation=)`): it is parsed
+alone all the same. When the number of statements changes (a line typed or deleted), the later
+statements' indices, and so their HPO names, move: the lines from the edit to the end of the
+list are analysed again (cheap near the end, where new layers are usually written). Anything
+else (an edit outside the layer statements, a syntax error before it, one that leaves a bracket
+open, macros, blocks, HPO layer choices) returns None and the caller runs `analyze()`: the
+result is always the one `analyze(new_text)` gives (tests/compiler/test_incremental.py
+compares them on random edits).
+
+Offsets after the edit are not moved eagerly. Offsets live in the syntax tree only (the checked
+model and the search space read them from its nodes); the network's own nodes, its sections
+and the macros move at once (a few nodes), while the layer statements after the edit take the
+move when they are read through their network's list (compiler.offsets.ShiftLog, StmtList).
+Anything that reads nodes another way (the model, the space) must first read their statement
+through the list or call `Analysis.settle()`.
 
 The previous analysis is updated in place, in two steps: `update()` brings the diagnostics up to
-date (what an editor shows first) and `Pending.finish()` moves the offsets of everything after
-the statements. Offsets live in the syntax tree only (the checked model and the search space
-read them from its nodes), so that is one walk over the nodes after the edit. Until `finish()`
-has run only `text` and `diagnostics` may be read.
+date (what an editor shows first) and `Pending.finish()` moves the rest (comments, the
+network's nodes). Until `finish()` has run only `text` and `diagnostics` may be read.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from compiler.checks import Checker
 from compiler.diagnostics import Diagnostic, Fix, Related
 from compiler.lexer import GAP, next_token
 from compiler.model import NetworkIR, StmtIR
-from compiler.offsets import OFFSETS, shift
+from compiler.offsets import OFFSETS, ShiftLog, StmtList, shift
 from compiler.parser import Parser
 from compiler.shapes import NetworkShapes, total_params
 from compiler.space import HPOParam
@@ -130,17 +136,11 @@ class Pending:
         tree: File = a.tree
         net_node = tree.networks[self.net_index]
         if sh.delta or sh.new_end != sh.old_end:
-            # The syntax tree: the edited network around its new statements, then the rest.
-            for f in OFFSETS[Network]:
-                setattr(net_node, f, sh.map(getattr(net_node, f)))
-            if net_node.layers_key is not None:
-                net_node.layers_key = tuple(sh.map(v) for v in net_node.layers_key)
-            sh.node(net_node.sections)
-            sh.node(net_node.inputs)
-            sh.node((net_node.layers or [])[self.after:])
-            for f in ("loss", "optimizer", "metrics", "train", "execute", "unknown"):
-                sh.node(getattr(net_node, f))
-            sh.node([n for n in tree.networks if n is not net_node])
+            # The syntax tree around the layer statements (which take their moves from
+            # `a.shifts` when read): every network's own offsets and sections, the macros.
+            for n in tree.networks:
+                if n is net_node or n.end >= sh.rs:
+                    _shift_network(n, sh)
             sh.node(tree.defines)
             if a.checker is not None:
                 sh.node(a.checker.detached)
@@ -202,12 +202,18 @@ def update(a: Analysis, text: str) -> Pending | None:
     if parsed is None:
         return None  # not statements without a syntax error, from a layer name on
     stmts, p = parsed
+    if (p.diags or any(d.code.startswith("N1") and rs <= d.start <= re_ for d in a.file_diags)) \
+            and any(d.code.startswith("N1") and d.start > re_ for d in a.file_diags):
+        # The parser reports one error per position: whether an error later in the text is
+        # merged with the tokenizer's there depends on the errors before it.
+        return None
     if not stmts and k + count == n_stmts and (
             k == 0 or GAP.fullmatch(old, net_node.layers[k - 1].end, rs) is None):
         return None  # no layer left, or the new last one has a separator after it
     new_re = re_ + delta
     if next_token(text, new_re) in _CONTINUES:
         return None  # the next line continues the statement before it
+    net_node.layers[k:k + count]  # read through the list: their pending moves are taken
     old_irs = net.stmts[k:k + count]
     if not all(_simple(x) for x in old_irs):
         return None  # a statement used a macro, a block or a layer choice
@@ -220,6 +226,16 @@ def update(a: Analysis, text: str) -> Pending | None:
     if not all(_simple(x) for x in new_irs):
         return None  # a statement now uses a macro, a block or a layer choice
     # ---- from here on `a` changes
+    log = a.shifts
+    if log is None:  # the first edit: statements read through their lists from now on
+        log = a.shifts = ShiftLog()
+        for n in a.tree.networks:
+            if n.layers is not None:
+                n.layers = StmtList(n.layers, log)
+    # The new statements are in the new text's offsets: they have taken this edit's move
+    # (added to the log at the end, once nothing reads the later statements in the old ones).
+    for st in stmts:
+        st.epoch = log.epoch + (1 if delta else 0)
     m = len(stmts)
     # where statement k's layers start among the network's inferred layers
     first = bisect_left(shapes.layers, k, key=lambda ls: ls.stmt_index)
@@ -227,7 +243,7 @@ def update(a: Analysis, text: str) -> Pending | None:
     net.stmts[k:k + count] = new_irs
     old_params = [q for x in old_irs for q in x.params]
     new_params = sorted((q for x in new_irs for q in x.params), key=lambda q: q.node.start)
-    _replace_params(net, old_params, new_params, rs)
+    _replace_params(net, old_params, new_params, k, m, rs)
     old_last = old_irs[-1].stmt.end if old_irs else -1
     new_last = stmts[-1].end if stmts else net_node.layers[k - 1].end
     sh = _Shift(re_, delta, rs, old_last, new_last)
@@ -240,11 +256,19 @@ def update(a: Analysis, text: str) -> Pending | None:
     # brackets): the new lines parse cleanly, so it is gone.
     fixed = [d for d in a.file_diags if d.code.startswith("N1") and rs <= d.start <= re_]
     removed.update(id(d) for d in fixed)
-    a.file_diags = sh.diags([d for d in a.file_diags if id(d) not in removed])
+    # ...and the new lines' own syntax errors, if any (recovered inside the statement).
+    a.file_diags = sh.diags([d for d in a.file_diags if id(d) not in removed]) + p.diags
+    added += p.diags
     removed.update(id(d) for part in old_parts for d in part)
     added += [d for part in new_parts for d in part]
     if not any(st.layers for st in net.stmts[k + m:]):
-        # The last layer is one of these statements' or, if they have none, an earlier one.
+        # The last layer is one of these statements' or, if they have none, an earlier one
+        # (read through the list: the check reads its offsets).
+        j = k + m - 1
+        while j >= 0 and not net.stmts[j].layers:
+            j -= 1
+        if j >= 0:
+            net_node.layers[j]
         removed.update(id(d) for d in net.tail_diags)
         ch.diags = []
         ch.check_output_vs_loss(net)
@@ -273,6 +297,9 @@ def update(a: Analysis, text: str) -> Pending | None:
     a.text = text
     a._index = None
     old_checker.detached = [x for x in old_checker.detached if not rs <= x.start <= re_]
+    # The statements after the new ones (in this network and later ones) take the move when
+    # they are read; the new ones are in the new text's offsets already.
+    log.add(re_, delta)
     return Pending(a, sh, ni, k + m, p.comments, ch.detached)
 
 
@@ -283,6 +310,18 @@ def reanalyze(a: Analysis, text: str) -> Analysis | None:
 
 
 # ---------------------------------------------------------------------- helpers
+def _shift_network(n: Network, sh: _Shift) -> None:
+    """A network's offsets and sections, not its layer statements."""
+    for f in OFFSETS[Network]:
+        setattr(n, f, sh.map(getattr(n, f)))
+    if n.layers_key is not None:
+        n.layers_key = tuple(sh.map(v) for v in n.layers_key)
+    sh.node(n.sections)
+    sh.node(n.inputs)
+    for f in ("loss", "optimizer", "metrics", "train", "execute", "unknown"):
+        sh.node(getattr(n, f))
+
+
 def _leftmost(old: str, new: str, start: int, old_end: int, new_end: int,
               limit: int = 256) -> tuple[int, int, int]:
     """An insertion or a deletion moved as far left as it can go and give the same text: a
@@ -342,9 +381,18 @@ def _region(a: Analysis, start: int, old_end: int) -> tuple[int, int, int, int, 
     return None
 
 
+# Syntax errors a statement may have and still be parsed alone: the parser recovered from
+# them on tokens of the statement (an argument without a value, `Dense(64, activation=)`,
+# as it is while typed). One that reached the end of the lines (N105: a bracket left open)
+# would read the next lines in the whole text; an error of the tokenizer may be merged with
+# the parser's at one position differently in the whole text.
+_RECOVERED = frozenset({"N102", "N103"})
+
+
 def _parse(text: str, rs: int, re_: int):
-    """The layer statements of text[rs:re_] and their parser, or None unless they parse
-    cleanly from a layer name on, and end with the last statement (no separator after it)."""
+    """The layer statements of text[rs:re_] and their parser, or None unless they parse from
+    a layer name on (cleanly, or recovering inside their brackets), and end with the last
+    statement (no separator after it)."""
     p = Parser(text, rs, re_)
     if p.kinds[0] == "eof":
         return [], p
@@ -352,7 +400,10 @@ def _parse(text: str, rs: int, re_: int):
         return None
     p.stmt_col = 0
     stmts = p.parse_layer_list(in_block=False)
-    if not stmts or p.diags or p.kinds[p.i] != "eof" or p.ends[p.i - 1] != stmts[-1].end:
+    if not stmts or p.kinds[p.i] != "eof" or p.ends[p.i - 1] != stmts[-1].end:
+        return None
+    if any(d.code not in _RECOVERED or not (stmts[0].start <= d.start < stmts[-1].end)
+           for d in p.diags):
         return None
     return stmts, p
 
@@ -364,13 +415,30 @@ def _simple(s: StmtIR) -> bool:
     return not any(x.macro or x.children is not None or x.choice is not None for x in s.layers)
 
 
-def _replace_params(net: NetworkIR, old: list[HPOParam], new: list[HPOParam], rs: int) -> None:
+def _replace_params(net: NetworkIR, old: list[HPOParam], new: list[HPOParam], k: int,
+                    m: int, rs: int) -> None:
+    """The search space (in order of position) with the parameters of the statements replaced
+    by statements k..k+m."""
     space = net.space
     if space is None or (not old and not new):
         return
     ps = space.params
     gone = {id(q) for q in old}
-    at = next((i for i, q in enumerate(ps) if id(q) in gone or q.node.start >= rs), len(ps))
+    if old:
+        at = next(i for i, q in enumerate(ps) if id(q) in gone)
+    else:
+        # Placed by position: the statements' parameters around it are read through the
+        # list first, to take their pending moves (sections' move at once).
+        layers = net.node.layers
+        for j in range(k):
+            if net.stmts[j].params:
+                layers[j]
+        j = k + m
+        while j < len(net.stmts) and not net.stmts[j].params:
+            j += 1
+        if j < len(net.stmts):
+            layers[j]
+        at = next((i for i, q in enumerate(ps) if q.node.start >= rs), len(ps))
     ps[:] = [*ps[:at], *new, *(q for q in ps[at:] if id(q) not in gone)]
 
 
@@ -416,6 +484,7 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_irs: li
     stmts = net.stmts
     if not _same_state(state, old_state, watch):
         while j < len(stmts):
+            net.node.layers[j]  # read through the list: its pending moves are taken
             count = len(stmts[j].layers)
             state = inf.stmt(stmts[j], state, new_layers, parts, nested)
             pos += count

@@ -99,3 +99,109 @@ def shift(nodes: Any, at: int, delta: int, rs: int = 0, old_end: int = -2,
     args = (at, delta, old_end, new_end, rs, _SHIFTERS)
     for x in nodes if type(nodes) is list else (nodes,):
         _SHIFTERS[type(x)](x, *args)
+
+
+class ShiftLog:
+    """Offset moves not yet applied to the layer statements of networks' `layers:` lists.
+
+    An edit moves every offset after it; moving them all at once costs a walk over every node
+    after the edit (tens of milliseconds at 10,000 layers), on the path of the next request.
+    Instead each edit appends (at, delta) here and a statement takes the moves it has not
+    taken yet when it is read through its `StmtList` (in time of its own size): a statement
+    records how many entries it has taken (`LayerStmt.epoch`). Entries are in the order of
+    the edits, each in the coordinates of the text it was made on, as is a statement that has
+    taken the entries before it.
+    """
+
+    __slots__ = ("entries", "base")
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[int, int]] = []
+        self.base = 0  # entries before this many were applied to every statement and dropped
+
+    @property
+    def epoch(self) -> int:
+        """The epoch of a statement that has taken every entry (one parsed from the text now)."""
+        return self.base + len(self.entries)
+
+    def add(self, at: int, delta: int) -> None:
+        """Offsets at or after `at` move by `delta` (statements wholly before it do not move)."""
+        if delta:
+            self.entries.append((at, delta))
+
+    def take(self, st: LayerStmt) -> None:
+        """Apply to one top-level statement the entries it has not taken: it lies wholly before
+        or wholly after each edit, so its whole subtree moves by one sum."""
+        es = self.entries
+        k = st.epoch - self.base
+        if k >= len(es):
+            return
+        d = 0
+        s = st.start
+        for i in range(k, len(es)):
+            at, delta = es[i]
+            if s + d >= at:
+                d += delta
+        if d:
+            _SHIFT_STMT(st, 0, d, -2, -2, 0, _SHIFTERS)
+        st.epoch = self.base + len(es)
+
+    def settle(self, lists: list[StmtList]) -> None:
+        """Apply every entry to every statement of `lists` (all those the entries concern)."""
+        if not self.entries:
+            return
+        take = self.take
+        for lst in lists:
+            for st in list.__iter__(lst):
+                take(st)
+        self.base += len(self.entries)
+        self.entries = []
+
+
+_SHIFT_STMT = _SHIFTERS[LayerStmt]
+
+
+class StmtList(list):
+    """A network's top-level layer statements: reading one (by index, slice, iteration or
+    bisection) first applies the offset moves it has pending in the `ShiftLog`."""
+
+    __slots__ = ("log",)
+
+    def __init__(self, items: Any = (), log: ShiftLog | None = None) -> None:
+        super().__init__(items)
+        self.log = log if log is not None else ShiftLog()
+
+    def __getitem__(self, i: Any) -> Any:
+        got = list.__getitem__(self, i)
+        log = self.log
+        if log.entries:
+            if type(i) is slice:
+                for st in got:
+                    log.take(st)
+            else:
+                log.take(got)
+        return got
+
+    def __iter__(self) -> Any:
+        if not self.log.entries:
+            return list.__iter__(self)
+        return self._taking(list.__iter__(self))
+
+    def __reversed__(self) -> Any:
+        if not self.log.entries:
+            return list.__reversed__(self)
+        return self._taking(list.__reversed__(self))
+
+    def _taking(self, it: Any) -> Any:
+        take = self.log.take
+        for st in it:
+            take(st)
+            yield st
+
+    def copy(self) -> list:
+        return list(self)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == other
+
+    __hash__ = None  # type: ignore[assignment]

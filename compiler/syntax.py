@@ -123,6 +123,10 @@ class LayerStmt:
     device: Str | None
     start: int
     end: int
+    # How many edits' offset moves this statement has taken (compiler.offsets.ShiftLog): a
+    # statement of a network's `layers:` is moved when it is read, not when text before it
+    # changes.
+    epoch: int = field(default=0, compare=False, repr=False)
 
 
 @dataclass(slots=True)

@@ -247,13 +247,19 @@ class DocumentStore:
         if doc.task is None or doc.task.done():
             doc.task = asyncio.get_running_loop().create_task(self._pump(doc))
 
-    async def snapshot(self, uri: str, version: int | None = None) -> Snapshot:
-        """The analysis of `version` (default: the current one) or of a newer version."""
+    async def snapshot(self, uri: str, version: int | None = None,
+                       settled: bool = True) -> Snapshot:
+        """The analysis of `version` (default: the current one) or of a newer version.
+
+        After an incremental edit the layer statements after it still have offset moves
+        pending (compiler.offsets.ShiftLog), taken when a statement is read through its
+        network's list. Features that read only that way (hover, via `locate`) pass
+        settled=False and answer at once; the others get every move applied first."""
         doc = self.get(uri)
         want = doc.version if version is None else version
         snap = doc.snapshot
         if snap is not None and snap.version >= want:
-            return snap
+            return self.settled(snap) if settled else snap
         if doc.failed_version is not None and doc.failed_version >= want:
             raise AnalysisFailed(f"the analysis of {uri} (version {doc.failed_version}) failed")
         fut = asyncio.get_running_loop().create_future()
@@ -262,7 +268,15 @@ class DocumentStore:
         got = await fut
         if got is None:
             raise UnknownDocument(uri)
-        return got
+        return self.settled(got) if settled else got
+
+    def settled(self, snap: Snapshot) -> Snapshot:
+        """The snapshot with every pending offset move applied."""
+        a = snap.analysis
+        if a.shifts is not None and a.shifts.entries:
+            with self.lock:  # as an update: no worker-thread reader sees it half-moved
+                a.settle()
+        return snap
 
     def analysing(self) -> bool:
         return any(d.task is not None and not d.task.done() for d in self.docs.values())

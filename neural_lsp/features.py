@@ -13,6 +13,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from compiler.syntax import Network
 from neural_lsp import (
     actions,
     formatting,
@@ -31,7 +32,7 @@ from neural_lsp import (
 from neural_lsp import completion as completion_mod
 from neural_lsp import hover as hover_mod
 from neural_lsp.commands import COMMANDS, REQUEST_FAILED
-from neural_lsp.documents import ContentModified, Snapshot
+from neural_lsp.documents import ContentModified, DocumentStore, Snapshot
 from neural_lsp.server import NeuralLanguageServer, safe, safe_command
 
 NETWORK_SHAPE = "neural/networkShape"
@@ -40,8 +41,8 @@ CONTENT_MODIFIED = -32801  # LSPErrorCodes.ContentModified
 BIG = 100_000  # characters (about 1,700 layers): whole-document answers leave the loop
 
 
-async def _snap(ls: NeuralLanguageServer, uri: str):
-    return await ls.documents.snapshot(uri)
+async def _snap(ls: NeuralLanguageServer, uri: str, settled: bool = True):
+    return await ls.documents.snapshot(uri, settled=settled)
 
 
 async def _whole(ls: NeuralLanguageServer, snap: Snapshot, fn, *args):
@@ -88,19 +89,32 @@ def shutdown(ls: NeuralLanguageServer, params: Any) -> None:
 
 # ---------------------------------------------------------------------- features
 async def hover(ls: NeuralLanguageServer, params: types.HoverParams) -> types.Hover | None:
-    snap = await _snap(ls, params.text_document.uri)
+    snap = await _snap(ls, params.text_document.uri, settled=False)
     formats = ls.capability("text_document.hover.content_format") or ()
     markdown = not formats or types.MarkupKind.Markdown in formats
     offset = snap.lines.offset(params.position)
-    got = hover_mod.hover(snap, offset, markdown)
+    got = hover_at(ls.documents, snap, offset, markdown)
     if got is None or not markdown:
         return got
     hpo = locate.hpo_at(snap, offset) or locate.hpo_at(snap, offset - 1)
     if hpo is not None:
-        extra = results_hover.section(snap, await ls.results.view(snap.uri), *hpo)
+        view = await ls.results.view(snap.uri)
+        if view is not None:  # the study's match reads the whole space: every move applied
+            ls.documents.settled(snap)
+        extra = results_hover.section(snap, view, *hpo)
         if extra:
             got.contents.value += "\n\n---\n\n" + extra
     return got
+
+
+def hover_at(store: DocumentStore, snap: Snapshot, offset: int,
+             markdown: bool = True) -> types.Hover | None:
+    """The hover on a snapshot whose offset moves may be pending: inside a network it reads
+    statements through `locate` only; elsewhere (a macro, whose layers are looked for in
+    every network) the moves are applied first."""
+    if not all(isinstance(locate.owner_at(snap, o), Network) for o in (offset, offset - 1)):
+        snap = store.settled(snap)
+    return hover_mod.hover(snap, offset, markdown)
 
 
 async def inlay_hint(ls: NeuralLanguageServer, params: types.InlayHintParams) -> list[types.InlayHint]:

@@ -2,6 +2,11 @@
 
 Nothing here walks the whole document: statements, HPO parameters and inferred layers are
 all stored in source order, so a hover at 10,000 layers costs what it costs at 100.
+
+A network's layer statements are found through `Network.layers` only, never by the offsets
+the model reads from them: right after an edit the statements after it take their offset
+moves when read through that list (compiler.offsets.StmtList), and a hover does not wait for
+all of them to be moved.
 """
 
 from __future__ import annotations
@@ -90,16 +95,22 @@ def hpo_node_at(snap: Snapshot, offset: int) -> HPO | None:
 
 def param_of(snap: Snapshot, node: HPO) -> tuple[Any, list] | None:
     """(HPOParam, networks whose space holds it) for an HPO expression."""
+    owner = owner_at(snap, node.start)
+    if isinstance(owner, Network):
+        net = network_of(snap, owner)
+        chain = stmt_chain(owner, node.start)
+        st = stmt_ir(net, chain[0]) if net is not None and chain else None
+        if st is not None:  # a layer statement's: among the parameters it made
+            found = next((p for p in st.params if p.node is node), None)
+            return (found, [net]) if found is not None else None
+    # a section's or a macro's (a macro's may be in several networks' spaces)
     found, nets = None, []
     for net in snap.analysis.networks:
-        params = net.space.params if net.space is not None else []
-        i = bisect_left(params, node.start, key=lambda p: p.node.start)
-        while i < len(params) and params[i].node.start == node.start:
-            if params[i].node is node:
-                found = params[i]
+        for p in net.space.params if net.space is not None else ():
+            if p.node is node:
+                found = p
                 nets.append(net)
                 break
-            i += 1
     return (found, nets) if found is not None else None
 
 
@@ -109,8 +120,8 @@ def hpo_at(snap: Snapshot, offset: int):
 
 
 def stmt_ir(net, stmt: LayerStmt):
-    """The StmtIR of a top-level statement of a network."""
-    i = bisect_left(net.stmts, stmt.start, key=lambda s: s.stmt.start)
+    """The StmtIR of a top-level statement of a network (one per statement, in order)."""
+    i = bisect_left(net.node.layers, stmt.start, key=_start)
     if i < len(net.stmts) and net.stmts[i].stmt is stmt:
         return net.stmts[i]
     return None

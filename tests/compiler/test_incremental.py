@@ -105,6 +105,7 @@ def dump(a: Analysis) -> dict:
 
 
 def assert_same(got: Analysis, text: str) -> None:
+    got.settle()  # the statements' pending offset moves (read directly by the dump)
     want = dump(analyze(text))
     have = dump(got)
     for key in want:
@@ -268,8 +269,35 @@ def test_fixing_a_syntax_error_inside_the_statement_is_incremental(fixed):
     assert reanalyze(a, new) is a
     assert_same(a, new)
     assert not a.syntax_errors
-    # ...while making one stays a full analysis (recovery may read past the statement)
-    assert update(analyze(new), text) is None
+    # ...and making it again (typing `activation=` before its value): the parser recovers
+    # inside the statement's brackets, so the rest of the tree stays
+    b = analyze(new)
+    assert reanalyze(b, text) is b
+    assert_same(b, text)
+    assert [d.code for d in b.syntax_errors] == ["N102"]
+
+
+@pytest.mark.parametrize("typed", ["Dense(64, activation=)", "Dense(64 activation)", "Dense(64, =)",
+                                   "Dense(64, [3, )", "Dense(64, activation=, units=3)",
+                                   "Dense(64) Dropout(0.5,,)"])
+def test_a_statement_being_typed_keeps_the_rest_of_the_tree(typed):
+    """An incomplete statement the parser recovers from inside its own brackets is parsed
+    alone; its errors, and the checks of what was recovered, are a fresh analysis's."""
+    text = LIST.replace("Dropout(0.5)", typed)
+    a = analyze(LIST)
+    assert reanalyze(a, text) is a, "handled without a full analysis"
+    assert_same(a, text)
+    assert a.syntax_errors
+    assert reanalyze(a, LIST) is a  # and fixed again
+    assert_same(a, LIST)
+
+
+@pytest.mark.parametrize("typed", ["Dense(64, activation=", "Dense(64, [1, 2", "Dense(3) *",
+                                   'Dense("relu)', "Dense(3) $"])
+def test_an_error_that_may_read_the_next_lines_is_a_full_analysis(typed):
+    """An open bracket at the end of the lines (the whole text's parser would read on into
+    the next statements) or a tokenizer error: the whole text is analysed."""
+    assert update(analyze(LIST), LIST.replace("Dropout(0.5)", typed)) is None
 
 
 @pytest.mark.parametrize("old, new", [("Output(2)", "Output(2),"), ("Output(2)", "Output(2);"),
@@ -362,3 +390,34 @@ def test_a_stray_character_does_not_hide_a_continued_statement():
     decided on tokens, as the parser sees them."""
     text = "network N {\n  input: (8,)\n  layers:\n    Dense(16)\n    $(4)\n    Output(2)\n}\n"
     assert update(analyze(text), text.replace("Dense(16)", "Dense")) is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_statements_read_between_edits_take_their_pending_moves(seed):
+    """Edits do not move the statements after them; a statement read through its network's
+    list (in any order, edits apart) is exactly the fresh analysis's, and so is what the
+    model reads from it. Settling at the end gives the fresh analysis too."""
+    rng = random.Random(900 + seed)
+    for text in [*EXAMPLES, program(80), LIST]:
+        a = analyze(text)
+        applied = 0
+        for _ in range(20):
+            new = random_edit(rng, text, layer_lines(text))
+            got = reanalyze(a, new)
+            if got is None:
+                a = analyze(new)
+            else:
+                applied += 1
+            text = new
+            fresh = analyze(text)
+            for net, want in zip(a.tree.networks, fresh.tree.networks, strict=True):
+                n = len(want.layers or [])
+                assert len(net.layers or []) == n
+                for i in rng.sample(range(n), min(n, 3)):
+                    assert net.layers[i] == want.layers[i]
+            for net, want in zip(a.networks, fresh.networks, strict=True):
+                for i in rng.sample(range(len(want.stmts)), min(len(want.stmts), 3)):
+                    net.node.layers[i]
+                    assert [_layer(x, set()) for x in net.stmts[i].layers] == \
+                        [_layer(x, set()) for x in want.stmts[i].layers]
+        assert_same(a, text)

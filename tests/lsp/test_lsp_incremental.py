@@ -11,7 +11,8 @@ import pytest
 from lsprotocol import types
 
 from compiler.analysis import analyze
-from neural_lsp.documents import DocumentStore
+from neural_lsp.documents import DocumentStore, Snapshot
+from neural_lsp.positions import UTF16, LineMap
 from tests.lsp.conftest import diagnostics, open_doc, position, server_fixture
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -48,6 +49,13 @@ def dump(x):
 async def everything(client, uri: str, text: str) -> dict:
     td = types.TextDocumentIdentifier(uri=uri)
     lines = text.count("\n")
+    # Hovers first: right after edits they are answered before the statements after the
+    # edits have taken their offset moves (the other requests apply them all).
+    hovers = []
+    for line in range(3, lines, max(1, lines // 12)):
+        for col in (5, 20, 40):
+            hovers.append(await client.text_document_hover_async(types.HoverParams(
+                text_document=td, position=types.Position(line, col))))
     out = {
         "symbols": await client.text_document_document_symbol_async(
             types.DocumentSymbolParams(text_document=td)),
@@ -59,11 +67,6 @@ async def everything(client, uri: str, text: str) -> dict:
             types.FoldingRangeParams(text_document=td)),
         "lenses": await client.text_document_code_lens_async(types.CodeLensParams(text_document=td)),
     }
-    hovers = []
-    for line in range(3, lines, max(1, lines // 12)):
-        for col in (5, 20, 40):
-            hovers.append(await client.text_document_hover_async(types.HoverParams(
-                text_document=td, position=types.Position(line, col))))
     out["hovers"] = hovers
     return json.loads(json.dumps(dump(out)).replace(uri, "URI"))
 
@@ -151,6 +154,78 @@ async def test_typing_anything_in_layer_lines_keeps_every_answer_exact(client):
     fresh = open_doc(client, text)
     await diagnostics(client, fresh, 1)
     assert await everything(client, uri, text) == await everything(client, fresh, text)
+
+
+async def test_hovers_right_after_edits_equal_a_fresh_analysis():
+    """In process, many positions: a hover answered before the statements after the edits
+    have taken their offset moves (as the server answers one) is a fresh analysis's hover."""
+    from neural_lsp import features, hover
+
+    rng = random.Random(17)
+    snippets = ["1", "77", "", ", 2", "x", "HPO(choice(3, 5))", "\n    Dense(4)", "=", " Dense(2)"]
+    store = DocumentStore()
+    text = clean = program(50)
+    uri = "file:///lazy.neural"
+    store.open(uri, text, 1)
+    await store.snapshot(uri)
+    lazy = 0
+    for version in range(2, 42):
+        lines = text.split("\n")
+        line = rng.randrange(3, len(lines) - 4)
+        start = sum(len(x) + 1 for x in lines[:line])
+        at = start + rng.randint(0, len(lines[line]))
+        end = min(start + len(lines[line]), at + rng.choice([0, 0, 1, 2]))
+        new = rng.choice(snippets)
+        if rng.random() < 0.3:  # back to the last text without errors, as undo does
+            at, end, new = 0, len(text), clean
+        store.change(uri, version, [types.TextDocumentContentChangePartial(
+            range=types.Range(position(text, at), position(text, end)), text=new)])
+        text = text[:at] + new + text[end:]
+        snap = await store.snapshot(uri, settled=False)
+        if not snap.analysis.syntax_errors:
+            clean = text
+        want_snap = Snapshot("file:///fresh.neural", 1, analyze(text), LineMap(text, UTF16))
+        shifts = snap.analysis.shifts
+        lazy += shifts is not None and bool(shifts.entries)
+        # inside the network first (read lazily), then anywhere (a position outside a
+        # network applies every move first)
+        body = range(text.index("layers:"), text.index("  loss:"))
+        for offset in [*rng.sample(body, 25), *rng.sample(range(len(text)), 5)]:
+            got = features.hover_at(store, snap, offset)
+            want = hover.hover(want_snap, offset)
+            assert got == want, (offset, text[offset - 10:offset + 10])
+    assert lazy >= 10, lazy
+    store.shutdown()
+    await asyncio.sleep(0)
+
+
+async def test_hovers_after_a_long_insertion_find_the_statements_after_it():
+    """A long insertion in one statement: the short statements after it, still in their old
+    offsets, would sort before it by those; a hover on each of them (a layer, an HPO
+    expression and its parameter) is found by reading them through the list."""
+    from neural_lsp import features, hover
+
+    body = "\n".join(["    Dense(4)", "    Flatten()", "    Dense(HPO(choice(8, 16)))", "    Dropout(0.5)"] * 6)
+    text = ("network Lazy {\n  input: (16,)\n  layers:\n" + body +
+            '\n    Output(10, "softmax")\n  loss: "sparse_categorical_crossentropy"\n}\n')
+    store = DocumentStore()
+    uri = "file:///long.neural"
+    store.open(uri, text, 1)
+    await store.snapshot(uri)
+    at = text.index("Dense(4)") + len("Dense(4)")
+    comment = "  # " + "x" * 300
+    store.change(uri, 2, [types.TextDocumentContentChangePartial(
+        range=types.Range(position(text, at), position(text, at)), text=comment)])
+    text = text[:at] + comment + text[at:]
+    snap = await store.snapshot(uri, settled=False)
+    assert snap.analysis.shifts.entries, "the statements after it have not moved yet"
+    want_snap = Snapshot("file:///fresh.neural", 1, analyze(text), LineMap(text, UTF16))
+    for needle in ["Flatten", "Dense(HPO", "HPO(choice", "choice(8", "Dropout", "Output"]:
+        offset = text.index(needle, at + len(comment)) + 1
+        got = features.hover_at(store, snap, offset)
+        assert got is not None and got == hover.hover(want_snap, offset), needle
+    store.shutdown()
+    await asyncio.sleep(0)
 
 
 async def test_line_map_of_an_edit_equals_reading_the_text_again():
