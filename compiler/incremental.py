@@ -6,8 +6,10 @@ that statement's lines are tokenized, parsed and checked again; shapes are re-in
 until they agree with the previous analysis again. A statement being typed may have a syntax
 error the parser recovers from inside its own brackets (`Dense(64, activation=)`): it is parsed
 alone all the same. When the number of statements changes (a line typed or deleted), the later
-statements' indices, and so their HPO names, move: the lines from the edit to the end of the
-list are analysed again (cheap near the end, where new layers are usually written). Anything
+statements' indices, and so their layer paths and HPO names, move: they are renumbered in place
+(and the names in the shape witnesses after them renamed), unless one of them has a diagnostic
+or effects beyond itself; then the lines from the edit to the end of the list are analysed
+again. Anything
 else (an edit outside the layer statements, a syntax error before it, one that leaves a bracket
 open, macros, blocks, HPO layer choices) returns None and the caller runs `analyze()`: the
 result is always the one `analyze(new_text)` gives (tests/compiler/test_incremental.py
@@ -36,7 +38,7 @@ from compiler.analysis import Analysis, position_order
 from compiler.checks import Checker
 from compiler.diagnostics import Diagnostic, Fix, Related
 from compiler.lexer import GAP, next_token
-from compiler.model import NetworkIR, StmtIR
+from compiler.model import LayerIR, NetworkIR, StmtIR
 from compiler.offsets import OFFSETS, ShiftLog, StmtList, shift
 from compiler.parser import Parser
 from compiler.shapes import NetworkShapes, total_params
@@ -190,9 +192,15 @@ def update(a: Analysis, text: str) -> Pending | None:
     net_node, net, shapes = a.tree.networks[ni], a.networks[ni], a.shapes[ni]
     n_stmts = len(net_node.layers)
     parsed = _parse(text, rs, re_ + delta)
-    if parsed is not None and len(parsed[0]) != count and k + count < n_stmts:
-        # The number of statements changes: every later index (and name) would move, so the
-        # rest of the list is parsed again too.
+    renumber = 0
+    if parsed is not None and len(parsed[0]) != count and k + count < n_stmts and \
+            _renumberable(net, shapes, k + count):
+        # The number of statements changes: every later index, layer path and HPO name moves,
+        # which `_renumber` does in place (no diagnostic of theirs can name one).
+        renumber = len(parsed[0]) - count
+    elif parsed is not None and len(parsed[0]) != count and k + count < n_stmts:
+        # ...or, when one of them has a diagnostic or effects beyond itself, the rest of the
+        # list is parsed again too.
         last_end = net_node.layers[-1].end
         re_ = max(re_, _line_end(old, last_end))
         if GAP.fullmatch(old, last_end, re_) is None:
@@ -239,6 +247,14 @@ def update(a: Analysis, text: str) -> Pending | None:
     m = len(stmts)
     # where statement k's layers start among the network's inferred layers
     first = bisect_left(shapes.layers, k, key=lambda ls: ls.stmt_index)
+    inf = shapes.inference
+    old_names = {q.name for x in old_irs for q in x.params}
+    for name in old_names:
+        inf.params.pop(name, None)
+    inf.shared -= old_names
+    if renumber:
+        _renumber(shapes, net.stmts[k + count:], renumber,
+                  first + sum(len(x.layers) for x in old_irs))
     net_node.layers[k:k + count] = stmts
     net.stmts[k:k + count] = new_irs
     old_params = [q for x in old_irs for q in x.params]
@@ -408,6 +424,101 @@ def _parse(text: str, rs: int, re_: int):
     return stmts, p
 
 
+def _renumberable(net: NetworkIR, res: NetworkShapes, j: int) -> bool:
+    """Whether statements j.. can take new indices in place: no diagnostic of theirs (nor the
+    last layer's against the loss) whose text names a path, nothing expanded from them
+    (macros, blocks, layer choices) beyond their own layers."""
+    if net.tail_diags:
+        return False
+    sd, nested = res.stmt_diags, res.stmt_nested
+    for i in range(j, len(net.stmts)):
+        x = net.stmts[i]
+        if x.diags or (i < len(sd) and sd[i]) or (i < len(nested) and nested[i]) or not _simple(x):
+            return False
+    return True
+
+
+def _renumber(res: NetworkShapes, later: list[StmtIR], d: int, pos: int) -> None:
+    """Statements `later` move d places in the list: their indices, their layers' paths and
+    their HPO parameters' names (`layers[i]...`) follow, and so do those names in the
+    witnesses of the inferred layers from theirs on (`pos`: where their layers start)."""
+    inf = res.inference
+    ren: dict[str, str] = {}
+    seen: set[int] = set()
+    renamed_from = None
+    at = pos
+    for x in later:
+        old_p = f"layers[{x.index}]"
+        x.index += d
+        new_p = f"layers[{x.index}]"
+        for layer in x.layers:
+            _rename_layer(layer, old_p, new_p, seen)
+        if x.params and renamed_from is None:
+            renamed_from = at
+        for q in x.params:
+            name = new_p + q.name[len(old_p):]
+            ren[q.name] = name
+            q.name = name
+        at += len(x.layers)
+    layers = res.layers
+    for i in range(pos, len(layers)):
+        layers[i].stmt_index += d
+    if not ren:
+        return
+    memo: dict[int, Any] = {}
+
+    def state(st: dict | None) -> dict | None:
+        if not st:
+            return st
+        got = memo.get(id(st))
+        if got is None:
+            got = memo[id(st)] = {s: _rename_witness(w, ren, memo) for s, w in st.items()}
+        return got
+
+    for i in range(renamed_from, len(layers)):
+        ls = layers[i]
+        ls.inputs = state(ls.inputs)
+        ls.outputs = state(ls.outputs)
+    inf.params = {ren.get(n, n): q for n, q in inf.params.items()}
+    inf.shared = {ren.get(n, n) for n in inf.shared}
+
+
+def _rename_layer(layer: Any, old_p: str, new_p: str, seen: set[int]) -> None:
+    """A layer's path (and those of layers given as its arguments, `TimeDistributed(...)`)."""
+    if id(layer) in seen:
+        return
+    seen.add(id(layer))
+    if layer.path.startswith(old_p):
+        layer.path = new_p + layer.path[len(old_p):]
+    for v in layer.params.values():
+        _rename_in(v, old_p, new_p, seen)
+
+
+def _rename_in(v: Any, old_p: str, new_p: str, seen: set[int]) -> None:
+    if isinstance(v, LayerIR):
+        _rename_layer(v, old_p, new_p, seen)
+    elif isinstance(v, (list, tuple)):
+        for x in v:
+            _rename_in(x, old_p, new_p, seen)
+    elif isinstance(v, dict):
+        for x in v.values():
+            _rename_in(x, old_p, new_p, seen)
+
+
+def _rename_witness(w: Any, ren: dict[str, str], memo: dict[int, Any]) -> Any:
+    """A witness (name, value, rest) with names renamed; one new object per old one, so
+    witnesses that extended one another still do."""
+    if not w:
+        return w
+    got = memo.get(id(w))
+    if got is None:
+        name, v, rest = w
+        new_rest = _rename_witness(rest, ren, memo)
+        got = w if name not in ren and new_rest is rest else (ren.get(name, name), v, new_rest)
+        memo[id(w)] = got
+    return got
+
+
 def _simple(s: StmtIR) -> bool:
     """A statement whose effects stay inside it: no macro, block, branch or layer choice."""
     if isinstance(s.stmt.expr, Branch):
@@ -450,12 +561,9 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_irs: li
     inf = res.inference
     old_params = [q for x in old_irs for q in x.params]
     new_params = [q for x in new_irs for q in x.params]
-    old_names = {q.name for q in old_params}
+    old_names = {q.name for q in old_params}  # removed from inf.params and shared already
     new_names = {q.name for q in new_params}
-    for name in old_names:
-        inf.params.pop(name, None)
     inf.params.update((q.name, q) for q in new_params)
-    inf.shared -= old_names
     for x in new_irs:  # a parameter used by several layers of one statement (`* N`) is shared
         seen: set[str] = set()
         for layer in x.layers:

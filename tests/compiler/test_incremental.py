@@ -421,3 +421,37 @@ def test_statements_read_between_edits_take_their_pending_moves(seed):
                     assert [_layer(x, set()) for x in net.stmts[i].layers] == \
                         [_layer(x, set()) for x in want.stmts[i].layers]
         assert_same(a, text)
+
+
+def _typed_prefixes(line: str) -> list[str]:
+    """What a line reads after each key while it is typed, brackets and quotes closed by the
+    editor (as VS Code does)."""
+    out = []
+    for n in range(1, len(line) + 1):
+        s = line[:n]
+        if s.count('"') % 2:
+            s += '"'
+        s += ")" * (s.count("(") - s.count(")"))
+        if not out or s != out[-1]:  # typing over a closer the editor put changes nothing
+            out.append(s)
+    return out
+
+
+def test_a_line_typed_mid_list_keeps_the_statements_after_it():
+    """Typing a new layer line in the middle of a long list, key by key (the incomplete
+    `activation=` included): every text is an in-place update equal to a fresh analysis,
+    and the statements after the line are renumbered, never parsed again (the same nodes),
+    their HPO names and the shape witnesses that hold them included."""
+    text = program(120)
+    a = analyze(text)
+    net = a.tree.networks[0]
+    at = net.layers[60].end
+    after = list(net.layers[63:])  # (the edit may be read as reaching the next line)
+    hpo_names = [p.name for p in a.networks[0].space]
+    steps = ["\n    ", *("\n    " + s for s in _typed_prefixes('Dense(64, activation="relu")'))]
+    for typed in steps:
+        new = text[:at] + typed + text[at:]
+        assert reanalyze(a, new) is a, typed
+        assert_same(a, new)
+        assert all(x is y for x, y in zip(net.layers[-len(after):], after, strict=True)), typed
+    assert [p.name for p in a.networks[0].space] != hpo_names  # the later ones moved
