@@ -30,7 +30,6 @@ from pathlib import Path
 from lsprotocol import types
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compile_bench import program  # noqa: E402  (the same program the compile figures use)
 
 
 # ---------------------------------------------------------------------- the floor
@@ -198,6 +197,10 @@ def stats(xs: list[float]) -> tuple[float, float]:
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    # Imported here, not at the top: the bare server runs this file too, and imports nothing
+    # of ours (its start-up is the floor's).
+    from compile_bench import program  # the same program the compile figures use
+
     from compiler.analysis import analyze
 
     ours = [sys.executable, "-m", "neural_lsp"]

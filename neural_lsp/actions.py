@@ -7,17 +7,11 @@ from lsprotocol import types
 
 from neural_lsp import diagnostics as diag
 from neural_lsp import locate
+from neural_lsp.advertised import SOURCE_KINDS
 from neural_lsp.commands import COMPILE, RUN_HPO, TRAIN
 from neural_lsp.documents import Snapshot
 
 QUICKFIX = types.CodeActionKind.QuickFix.value
-SOURCE = types.CodeActionKind.Source.value
-SOURCE_KINDS = {
-    "hpo": f"{SOURCE}.neural.runHpo",
-    "pytorch": f"{SOURCE}.neural.compile.pytorch",
-    "tensorflow": f"{SOURCE}.neural.compile.tensorflow",
-    "train": f"{SOURCE}.neural.train",
-}
 
 
 def network_commands(snap: Snapshot, net) -> list[tuple[str, types.Command]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +75,8 @@ class Source:
                     return self.path
             except OSError:
                 pass
+        import tempfile  # (not at start-up: it brings shutil, random, the compressors)
+
         folder = Path(tempfile.mkdtemp(prefix="neural-lsp-"))
         name = self.path.name if self.path is not None else "untitled.neural"
         snap = folder / name
@@ -90,6 +91,8 @@ def workdir(path: str | None, roots: list[str]) -> str:
     """Where the runner works (and keeps neural_experiments/) for a file: the workspace
     folder holding it, else its folder."""
     if path is None:
+        import tempfile  # (not at start-up: it brings shutil, random, the compressors)
+
         return roots[0] if roots else tempfile.gettempdir()
     for root in roots:
         try:

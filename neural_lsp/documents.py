@@ -112,8 +112,9 @@ class DocumentStore:
         self._cache_chars = cache_chars
         self.analyses_run = 0
         self.updates_run = 0  # edits analysed incrementally (compiler.incremental)
-        # Held while an analysis is updated in place and while the worker thread reads one.
-        self.lock = threading.Lock()
+        # Held while an analysis is updated in place and while the worker thread reads one
+        # (re-entrant: publishing inside an update may apply the pending moves).
+        self.lock = threading.RLock()
 
     # ------------------------------------------------------------------ edits
     def open(self, uri: str, text: str, version: int, language_id: str = "neural") -> Document:
@@ -148,8 +149,9 @@ class DocumentStore:
         return doc
 
     def _update(self, doc: Document) -> bool:
-        """An edit inside one layer statement: update the analysis in place, publish, then move
-        the rest of its offsets; False when the whole text must be analysed."""
+        """An edit inside one layer statement: update the analysis in place and publish (the
+        statements after the edit take their offset moves when read); False when the whole
+        text must be analysed."""
         snap = doc.snapshot
         if snap is None or snap.superseded or doc.closed or (doc.task is not None and not doc.task.done()):
             return False
@@ -174,13 +176,11 @@ class DocumentStore:
             new = doc.snapshot = Snapshot(doc.uri, version, analysis, doc.lines(self.encoding))
             self.updates_run += 1
             try:
-                if self.on_analysed is not None:
-                    self.on_analysed(doc, new)  # the diagnostics first
-            finally:
-                try:
-                    pending.finish()
-                except Exception as exc:
-                    return self._broken(doc, new, exc)  # noqa: B012 - the analysis is what matters
+                pending.finish()  # (cheap: the statements after the edit move when read)
+            except Exception as exc:
+                return self._broken(doc, new, exc)
+            if self.on_analysed is not None:
+                self.on_analysed(doc, new)
         self._resolve(doc, new)
         return True
 

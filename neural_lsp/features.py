@@ -8,34 +8,63 @@ the position, call a pure function, convert the answer. `FEATURES` is the whole 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from compiler.syntax import Network
-from neural_lsp import (
-    actions,
-    formatting,
-    inlay,
-    insights,
-    locate,
-    macros,
-    results_hover,
-    results_inlay,
-    results_lens,
-    semantic,
-    shape_query,
-    signature,
-    symbols,
-)
-from neural_lsp import completion as completion_mod
-from neural_lsp import hover as hover_mod
+from neural_lsp.advertised import APPLY_BEST, LEGEND, SOURCE_KINDS
 from neural_lsp.commands import COMMANDS, REQUEST_FAILED
 from neural_lsp.documents import ContentModified, DocumentStore, Snapshot
 from neural_lsp.server import NeuralLanguageServer, safe, safe_command
 
 NETWORK_SHAPE = "neural/networkShape"
+
+
+class _OnFirstUse:
+    """A feature module imported when a request first needs it: the `initialize` answer
+    does not wait for the feature modules and the compiler under them (`initialized`
+    starts loading them in the worker thread)."""
+
+    __slots__ = ("name", "module")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.module = None
+
+    def __getattr__(self, attr: str) -> Any:
+        m = self.module
+        if m is None:
+            m = self.module = importlib.import_module(self.name)
+        return getattr(m, attr)
+
+
+actions = _OnFirstUse("neural_lsp.actions")
+completion_mod = _OnFirstUse("neural_lsp.completion")
+diag = _OnFirstUse("neural_lsp.diagnostics")
+formatting = _OnFirstUse("neural_lsp.formatting")
+hover_mod = _OnFirstUse("neural_lsp.hover")
+inlay = _OnFirstUse("neural_lsp.inlay")
+insights = _OnFirstUse("neural_lsp.insights")
+locate = _OnFirstUse("neural_lsp.locate")
+macros = _OnFirstUse("neural_lsp.macros")
+results_hover = _OnFirstUse("neural_lsp.results_hover")
+results_inlay = _OnFirstUse("neural_lsp.results_inlay")
+results_lens = _OnFirstUse("neural_lsp.results_lens")
+semantic = _OnFirstUse("neural_lsp.semantic")
+shape_query = _OnFirstUse("neural_lsp.shape_query")
+signature = _OnFirstUse("neural_lsp.signature")
+symbols = _OnFirstUse("neural_lsp.symbols")
+_DEFERRED = (actions, completion_mod, diag, formatting, hover_mod, inlay, insights, locate,
+             macros, results_hover, results_inlay, results_lens, semantic, shape_query,
+             signature, symbols)
+
+
+def _load_features() -> None:
+    importlib.import_module("compiler.analysis")
+    for m in _DEFERRED:
+        importlib.import_module(m.name)
 
 CONTENT_MODIFIED = -32801  # LSPErrorCodes.ContentModified
 BIG = 100_000  # characters (about 1,700 layers): whole-document answers leave the loop
@@ -72,6 +101,7 @@ def initialize(ls: NeuralLanguageServer, params: types.InitializeParams) -> None
 
 
 async def initialized(ls: NeuralLanguageServer, params: types.InitializedParams) -> None:
+    ls.documents.executor.submit(_load_features)  # before the first analysis, in its thread
     ls.results.start()  # follows the experiment stores of the documents opened from now on
     if ls.capability("workspace.configuration"):
         await ls.load_settings()
@@ -112,7 +142,7 @@ def hover_at(store: DocumentStore, snap: Snapshot, offset: int,
     """The hover on a snapshot whose offset moves may be pending: inside a network it reads
     statements through `locate` only; elsewhere (a macro, whose layers are looked for in
     every network) the moves are applied first."""
-    if not all(isinstance(locate.owner_at(snap, o), Network) for o in (offset, offset - 1)):
+    if not (locate.in_network(snap, offset) and locate.in_network(snap, offset - 1)):
         snap = store.settled(snap)
     return hover_mod.hover(snap, offset, markdown)
 
@@ -296,7 +326,7 @@ FEATURES: list[tuple[str, Any, Any, Any]] = [
      types.SignatureHelpOptions(trigger_characters=["(", ","], retrigger_characters=["=", ","])),
     (types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, document_symbol, _list, None),
     (types.TEXT_DOCUMENT_FOLDING_RANGE, folding_range, _list, None),
-    (types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, semantic_tokens, _no_tokens, semantic.LEGEND),
+    (types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, semantic_tokens, _no_tokens, LEGEND),
     (types.TEXT_DOCUMENT_SEMANTIC_TOKENS_RANGE, semantic_tokens_range, _no_tokens, None),
     (types.TEXT_DOCUMENT_DEFINITION, definition, _none, None),
     (types.TEXT_DOCUMENT_REFERENCES, references, _list, None),
@@ -305,7 +335,7 @@ FEATURES: list[tuple[str, Any, Any, Any]] = [
     (types.TEXT_DOCUMENT_FORMATTING, format_document, _list, None),
     (types.TEXT_DOCUMENT_CODE_ACTION, code_action, _list, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Source,
-                           *actions.SOURCE_KINDS.values(), insights.APPLY_BEST])),
+                           *SOURCE_KINDS.values(), APPLY_BEST])),
     (types.TEXT_DOCUMENT_CODE_LENS, code_lens, _list, types.CodeLensOptions(resolve_provider=False)),
     (types.TEXT_DOCUMENT_DIAGNOSTIC, pull_diagnostics, _empty_report,
      types.DiagnosticOptions(inter_file_dependencies=False, workspace_diagnostics=False,

@@ -13,12 +13,11 @@ from compiler.render import literal, render
 from compiler.space import HPOParam
 from compiler.syntax import HPO, Num
 from neural_lsp import study_match, study_stats
+from neural_lsp.advertised import APPLY_BEST
 from neural_lsp.documents import Snapshot
 from neural_lsp.formatting import line_edits
 from neural_lsp.results_lens import number
 from neural_lsp.study_files import Study, View
-
-APPLY_BEST = f"{types.CodeActionKind.Source.value}.neural.applyBestValues"
 
 
 def diagnostics(snap: Snapshot, view: View | None) -> list[Diagnostic]:

@@ -36,6 +36,10 @@ def owner_at(snap: Snapshot, offset: int) -> Network | Define | None:
     return walk.owner_at(snap.analysis.tree, offset)
 
 
+def in_network(snap: Snapshot, offset: int) -> bool:
+    return isinstance(owner_at(snap, offset), Network)
+
+
 def stmt_chain(owner: Network | Define | None, offset: int) -> list[LayerStmt]:
     """The layer statements holding offset, outermost first (blocks nest)."""
     if owner is None:

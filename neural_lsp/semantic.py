@@ -3,17 +3,12 @@ parameters, sections and settings, values, HPO, comments."""
 
 from __future__ import annotations
 
-from lsprotocol import types
-
 from compiler.layers import lookup
 from compiler.syntax import HPO, Branch, Call, Const, DictV, Ident, Num, Str
 from neural_lsp import walk
+from neural_lsp.advertised import TOKEN_TYPES
 from neural_lsp.documents import Snapshot
 
-TOKEN_TYPES = ["keyword", "class", "macro", "parameter", "property", "string", "number",
-               "comment", "enumMember", "function", "type"]
-TOKEN_MODIFIERS = ["declaration", "defaultLibrary"]
-LEGEND = types.SemanticTokensLegend(token_types=TOKEN_TYPES, token_modifiers=TOKEN_MODIFIERS)
 _T = {t: i for i, t in enumerate(TOKEN_TYPES)}
 DECL, LIB = 1, 2
 

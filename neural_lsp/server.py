@@ -21,7 +21,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
-from neural_lsp import __version__, insights
+from neural_lsp import __version__
 from neural_lsp import diagnostics as diag
 from neural_lsp.documents import Document, DocumentStore, Snapshot
 from neural_lsp.experiments import Results, refresh
@@ -152,9 +152,14 @@ class NeuralLanguageServer(LanguageServer):
 
     def diagnostics(self, snap: Snapshot) -> list[types.Diagnostic]:
         """The compiler's diagnostics, then the insights from the document's store."""
+        from neural_lsp import insights  # (not at start-up: it brings the compiler)
+
         level = self.settings.diagnostics_level
         items = diag.for_snapshot(snap, level)
-        found = insights.diagnostics(snap, self.results.latest(snap.uri))
+        view = self.results.latest(snap.uri)
+        if view is not None:  # insights read the nodes of the whole space
+            self.documents.settled(snap)
+        found = insights.diagnostics(snap, view)
         return items + [diag.to_lsp(snap, d) for d in found if int(d.severity) <= level]
 
     def results_changed(self) -> None:

@@ -1,0 +1,33 @@
+"""Start-up: the `initialize` answer waits for nothing but the server itself."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, sys
+from neural_lsp.__main__ import parse_args
+from neural_lsp.features import build_server
+build_server()
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "compiler"
+                        or m.startswith("neural_lsp."))))
+"""
+
+
+def test_the_server_is_built_without_the_compiler_or_the_feature_modules():
+    """Feature modules (and the compiler under them) load after `initialized`, in the worker
+    thread, or when a request first needs one (features._OnFirstUse)."""
+    out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    loaded = json.loads(out)
+    assert not [m for m in loaded if m.startswith("compiler")], loaded
+    deferred = {"neural_lsp.hover", "neural_lsp.semantic", "neural_lsp.completion",
+                "neural_lsp.locate", "neural_lsp.actions", "neural_lsp.walk", "neural_lsp.insights",
+                "neural_lsp.results_hover", "neural_lsp.results_lens"}
+    assert not deferred & set(loaded), sorted(deferred & set(loaded))
+    assert "neural_lsp.server" in loaded
