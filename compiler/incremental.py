@@ -507,15 +507,18 @@ def _rename_in(v: Any, old_p: str, new_p: str, seen: set[int]) -> None:
 
 def _rename_witness(w: Any, ren: dict[str, str], memo: dict[int, Any]) -> Any:
     """A witness (name, value, rest) with names renamed; one new object per old one, so
-    witnesses that extended one another still do."""
-    if not w:
-        return w
-    got = memo.get(id(w))
-    if got is None:
-        name, v, rest = w
-        new_rest = _rename_witness(rest, ren, memo)
-        got = w if name not in ren and new_rest is rest else (ren.get(name, name), v, new_rest)
-        memo[id(w)] = got
+    witnesses that extended one another still do. (Iterative: a witness holds every HPO
+    parameter before it, thousands in a long network.)"""
+    cells = []
+    while w and id(w) not in memo:
+        cells.append(w)
+        w = w[2]
+    got = memo[id(w)] if w else w
+    for cell in reversed(cells):
+        name, v, rest = cell
+        new = cell if name not in ren and got is rest else (ren.get(name, name), v, got)
+        memo[id(cell)] = new
+        got = new
     return got
 
 
@@ -619,9 +622,12 @@ def _new_total(res: NetworkShapes, gone: list, added: list) -> Any:
     """The parameter count with some layers' counts replaced (sums of bounds, so a range of
     counts updates too); counted again when one is unknown."""
     total = res.total_params
-    parts = [ls.params for ls in gone] + [ls.params for ls in added]
+    if any(ls.params is None for ls in added):
+        return None  # one unknown count makes the sum unknown
+    parts = [ls.params for ls in gone]
     if total is None or any(x is None for x in parts):
-        return total_params(res.layers)
+        # Unknown before: counted again once no count is unknown any more.
+        return None if any(ls.params is None for ls in res.layers) else total_params(res.layers)
     lo, hi = D.lo(total), D.hi(total)
     for ls in gone:
         lo, hi = lo - D.lo(ls.params), hi - D.hi(ls.params)
@@ -644,11 +650,24 @@ def _same_param(old: HPOParam | None, new: HPOParam) -> bool:
             [new.source[s:e] for s, e in new.option_spans])
 
 
+def _same_witness(a: Any, b: Any) -> bool:
+    """`a == b` for witnesses, iteratively (they may hold thousands of names) and stopping
+    where they share their rest."""
+    while a is not b:
+        if not a or not b or a[0] != b[0] or a[1] != b[1]:
+            return False
+        a, b = a[2], b[2]
+    return True
+
+
 def _same_state(new: Any, old: Any, watch: set[str]) -> bool:
     if new is None or old is None:
         return new is old
-    if list(new.items()) != list(old.items()):
+    if len(new) != len(old):
         return False
+    for (shape, w), (old_shape, old_w) in zip(new.items(), old.items(), strict=True):
+        if shape != old_shape or not _same_witness(w, old_w):
+            return False
     if watch:
         # Equal values of the edited statement's parameters may now mean other options.
         for w in new.values():

@@ -455,3 +455,20 @@ def test_a_line_typed_mid_list_keeps_the_statements_after_it():
         assert_same(a, new)
         assert all(x is y for x, y in zip(net.layers[-len(after):], after, strict=True)), typed
     assert [p.name for p in a.networks[0].space] != hpo_names  # the later ones moved
+
+
+def test_renumbering_renames_witnesses_longer_than_the_recursion_limit():
+    """Every layer's shape depends on an HPO parameter: the witnesses after the last ones
+    hold more than a thousand names, all renamed when a line is typed at the top."""
+    body = "\n".join("    Dense(HPO(choice(4, 8)))" for _ in range(1100))
+    text = f"network Deep {{\n  input: (8,)\n  layers:\n{body}\n    Output(2)\n  loss: mse\n}}\n"
+    a = analyze(text)
+    at = text.index("    Dense")
+    new = text[:at] + "    Dense(3)\n" + text[at:]
+    assert reanalyze(a, new) is a
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(10_000)  # (for the dump's == on those witnesses, not the update's)
+    try:
+        assert_same(a, new)
+    finally:
+        sys.setrecursionlimit(limit)
