@@ -460,6 +460,7 @@ def _renumber(res: NetworkShapes, later: list[StmtIR], d: int, pos: int) -> None
             ren[q.name] = name
             q.name = name
         at += len(x.layers)
+    inf.stash = None  # its statements' indices and names are the old ones
     layers = res.layers
     for i in range(pos, len(layers)):
         layers[i].stmt_index += d
@@ -593,9 +594,22 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_irs: li
         old_layers[first - 1].outputs if first else inf.input_state())
     j = k + len(new_irs)
     stmts = net.stmts
+    tail_from, tail_state = pos, old_state  # (what a stash of the old inference starts from)
+    stash: _Stash | None = getattr(inf, "stash", None)
     if not _same_state(state, old_state, watch):
         while j < len(stmts):
-            net.node.layers[j]  # read through the list: its pending moves are taken
+            if stash is not None and state is not None and stash.fits(inf, stmts, j, state, watch):
+                # The statements from here on were inferred from this very state before the
+                # shapes became unknown (a layer being typed): taken back as they were.
+                got = stash.layers[j - stash.start:]
+                new_layers.extend(ls for x in got for ls in x)
+                parts.extend([] for _ in got)
+                nested.extend({} for _ in got)
+                pos, j = len(old_layers), len(stmts)
+                inf.stash = stash = None
+                break
+            if state is not None:  # (unknown shapes read no offsets)
+                net.node.layers[j]  # read through the list: its pending moves are taken
             count = len(stmts[j].layers)
             state = inf.stmt(stmts[j], state, new_layers, parts, nested)
             pos += count
@@ -604,6 +618,10 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_irs: li
             j += 1
             if _same_state(state, old_state, watch):
                 break
+    if state is None and j == len(stmts) and pos > tail_from and tail_state is not None:
+        # Every later shape became unknown: the old inference of the statements after the
+        # new ones is kept, for when the statement typed is valid again.
+        _Stash.keep(inf, res, stmts, k + len(new_irs), tail_from, pos, tail_state)
     kept = len(new_irs)
     if len(parts) > kept:
         # Statements after them were re-inferred on old offsets: their diagnostics move too.
@@ -616,6 +634,51 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_irs: li
     res.stmt_nested[k:end_old] = nested
     res.total_params = _new_total(res, gone, new_layers)
     return old_parts, parts
+
+
+class _Stash:
+    """The inferred layers of statements start.. as they were before every shape after an
+    edited statement became unknown (a layer half typed, an argument without its value). A
+    layer's inference depends on its statement, its input state and the network's HPO
+    parameters only: when those are as they were, the stashed layers are the answer."""
+
+    __slots__ = ("start", "stmts", "layers", "inputs", "params", "shared")
+
+    @staticmethod
+    def keep(inf: Any, res: NetworkShapes, stmts: list[StmtIR], start: int, lo: int, hi: int,
+             state: Any) -> None:
+        old = res.layers
+        parts = res.stmt_diags[start:len(stmts)]
+        nested = res.stmt_nested[start:len(stmts)]
+        if any(parts) or any(nested):
+            return  # diagnostics hold offsets and paths: not kept
+        st = _Stash()
+        st.start, st.stmts = start, stmts[start:]
+        st.layers, st.inputs = [], []
+        pos = lo
+        for x in st.stmts:
+            st.inputs.append(state)
+            n = len(x.layers)
+            st.layers.append(old[pos:pos + n])
+            if n:
+                state = old[pos + n - 1].outputs
+            pos += n
+        if pos != hi:
+            return
+        st.params, st.shared = dict(inf.params), set(inf.shared)
+        inf.stash = st
+
+    def fits(self, inf: Any, stmts: list[StmtIR], j: int, state: Any, watch: set[str]) -> bool:
+        i = j - self.start
+        if not 0 <= i < len(self.stmts) or len(stmts) - j != len(self.stmts) - i:
+            return False
+        if not _same_state(state, self.inputs[i], watch):
+            return False
+        if any(a is not b for a, b in zip(stmts[j:], self.stmts[i:], strict=True)):
+            return False
+        ps = inf.params
+        return self.shared == inf.shared and len(ps) == len(self.params) and all(
+            ps.get(n) is q for n, q in self.params.items())
 
 
 def _new_total(res: NetworkShapes, gone: list, added: list) -> Any:
