@@ -448,6 +448,7 @@ def test_a_line_typed_mid_list_keeps_the_statements_after_it():
     at = net.layers[60].end
     after = list(net.layers[63:])  # (the edit may be read as reaching the next line)
     hpo_names = [p.name for p in a.networks[0].space]
+    last_shape = a.shapes[0].layers[-1]
     steps = ["\n    ", *("\n    " + s for s in _typed_prefixes('Dense(64, activation="relu")'))]
     for typed in steps:
         new = text[:at] + typed + text[at:]
@@ -455,6 +456,9 @@ def test_a_line_typed_mid_list_keeps_the_statements_after_it():
         assert_same(a, new)
         assert all(x is y for x, y in zip(net.layers[-len(after):], after, strict=True)), typed
     assert [p.name for p in a.networks[0].space] != hpo_names  # the later ones moved
+    # While the line was half typed every later shape was unknown; once it was valid again
+    # the later layers' inference was taken back, not run again.
+    assert a.shapes[0].layers[-1] is last_shape
 
 
 def test_renumbering_renames_witnesses_longer_than_the_recursion_limit():
