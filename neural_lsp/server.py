@@ -157,8 +157,8 @@ class NeuralLanguageServer(LanguageServer):
         level = self.settings.diagnostics_level
         items = diag.for_snapshot(snap, level)
         view = self.results.latest(snap.uri)
-        if view is not None:  # insights read the nodes of the whole space
-            self.documents.settled(snap)
+        if view is not None and (view.studies or view.experiments):
+            self.documents.settled(snap)  # matching them reads the nodes of the whole space
         found = insights.diagnostics(snap, view)
         return items + [diag.to_lsp(snap, d) for d in found if int(d.severity) <= level]
 
