@@ -389,3 +389,25 @@ async def test_the_lens_follows_a_search_while_it_runs(client):
         assert client.lens_refreshes > refreshes, "the client was asked to refresh its lenses"
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+async def test_the_store_can_be_named_by_a_setting(searched, client):
+    elsewhere = Path(tempfile.mkdtemp(prefix="neural-elsewhere-"))
+    try:
+        uri = open_doc(client, TINY, _uri(elsewhere, "tiny.neural"))
+        assert not any(t.startswith("best ") for t in await _lenses(client, uri)), "no store beside it"
+        client.set_configuration({**SETTINGS, "experiments": {"baseDir": str(searched / "neural_experiments")}},
+                                 section="neural")
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        while True:
+            titles = await _lenses(client, uri)
+            if any(t.startswith("best ") for t in titles):
+                break
+            assert loop.time() < deadline, titles
+            await asyncio.sleep(0.1)
+    finally:
+        client.set_configuration(SETTINGS, section="neural")
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
+        shutil.rmtree(elsewhere, ignore_errors=True)
