@@ -175,6 +175,11 @@ def load_for(
         ds = load_dataset(source, input_shape=input_shape, reshape=True, **kwargs)
     except DataError as exc:
         raise DataError(f"{exc}{also}") from None
+    vocab = needs.get("vocab_size")
+    if vocab is not None and not _token_ids(ds, vocab):
+        limit = f" below {vocab}" if vocab else ""
+        raise DataError(f"dataset {ds.name!r} does not hold integer token ids{limit}, and the network "
+                        f"starts with an Embedding{also}")
     if task is not None and ds.task != task:
         raise DataError(f"dataset {ds.name!r} is a {ds.task} set but the network's loss is for "
                         f"{task}{also}")
@@ -182,3 +187,11 @@ def load_for(
         raise DataError(f"dataset {ds.name!r} has {ds.num_classes} classes but the network's output "
                         f"has {classes if classes > 2 else '1 or 2'} units{also}")
     return ds
+
+
+def _token_ids(ds: Dataset, vocab: int) -> bool:
+    """Whole numbers in [0, vocab) (vocab 0: searched, so any non-negative whole numbers)."""
+    import numpy as np
+
+    x = ds.x
+    return bool(x.size == 0 or (np.all(x >= 0) and np.all(x == np.round(x)) and (not vocab or x.max() < vocab)))

@@ -72,8 +72,9 @@ def test_a_dataset_that_does_not_fit_says_which_do():
     program = load_program("transformer.neural", text)
     with pytest.raises(ProgramError) as exc:
         load_data(program, "digits", None)
-    msg = str(exc.value)
-    assert "digits" in msg and "datasets that fit this network: synthetic_sequence" in msg
+    msg = str(exc.value)  # digits' 64 pixels would reshape to (64,), but they are no token ids
+    assert "'digits' does not hold integer token ids below 5000" in msg
+    assert "datasets that fit this network: synthetic_sequence" in msg
     ds = load_data(program, None, None, num_samples=64)
     assert ds.name == "synthetic_sequence" and ds.x.shape == (64, 64) and ds.num_classes == 4
     assert ds.x.min() >= 0 and ds.x.max() < 5000 and (ds.x == ds.x.round()).all()
