@@ -29,6 +29,7 @@ from typing import Any
 
 from compiler.codegen import BACKEND_ALIASES
 from compiler.datasets import default_dataset
+from compiler.metrics import metric_direction, validation_name
 from compiler.model import NetworkIR
 from compiler.space import HPOParam
 from compiler.vocab import TARGET_METRICS, TRAIN_KEYS
@@ -36,7 +37,6 @@ from compiler.vocab import TARGET_METRICS, TRAIN_KEYS
 IDENTITY_VERSION = 1  # bump when the description's form changes (old studies then never match)
 FINGERPRINT_LENGTH = 10
 DEFAULT_METRIC = TRAIN_KEYS["metric"].default  # "val_loss"
-MAXIMIZE_METRICS = ("accuracy", "val_accuracy")  # every other target metric is minimized
 IDENTITY_KEYS = ("space", "dataset", "metric", "direction", "backend")
 
 
@@ -98,16 +98,19 @@ def resolve_backend(backend: str | None) -> str:
 
 
 def resolve_metric(train: Mapping[str, Any], metric: str | None = None) -> str:
-    """The argument, else the train block's `metric`, else val_loss."""
+    """The argument, else the train block's `metric`, else val_loss; a validation metric by
+    its recorded name ('f1' -> 'val_f1')."""
     m = metric or train.get("metric") or DEFAULT_METRIC
     if m not in TARGET_METRICS:
-        raise IdentityError(f"unknown metric {m!r}: a search optimizes one of {', '.join(TARGET_METRICS)}")
-    return m
+        raise IdentityError(f"unknown metric {m!r}: a search optimizes one of {', '.join(TARGET_METRICS)}"
+                            " (or, in Python, a callable fn(y_true, y_pred))")
+    return validation_name(m)
 
 
 def resolve_direction(train: Mapping[str, Any], metric: str, direction: str | None = None) -> str:
-    """The argument, else the train block's `direction`, else up for accuracies, down otherwise."""
-    d = direction or train.get("direction") or ("maximize" if metric in MAXIMIZE_METRICS else "minimize")
+    """The argument, else the train block's `direction`, else compiler.metrics' rule (losses,
+    errors and times down, everything else up)."""
+    d = direction or train.get("direction") or metric_direction(metric)
     if d not in ("minimize", "maximize"):
         raise IdentityError(f"unknown direction {d!r}: use minimize or maximize")
     return d
@@ -190,7 +193,7 @@ def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 
 
 __all__ = [
-    "DEFAULT_METRIC", "IDENTITY_VERSION", "MAXIMIZE_METRICS", "IdentityError", "differences", "dimension",
+    "DEFAULT_METRIC", "IDENTITY_VERSION", "IdentityError", "differences", "dimension",
     "fingerprint", "network_identity", "param_dimension", "resolve_backend", "resolve_dataset",
     "resolve_direction", "resolve_metric", "search_identity", "space_dimensions",
 ]

@@ -106,7 +106,11 @@ METRIC_ALIASES = {a: name for name, aliases in METRICS.items() for a in (name, *
 
 SEARCH_METHODS = ("random", "grid", "bayesian", "tpe", "evolutionary", "pbt")
 PRUNERS = ("median", "hyperband", "successive_halving", "none")
-TARGET_METRICS = ("val_loss", "val_accuracy", "loss", "accuracy")
+# Computed on the validation split when a search (or `neural run --metric`) asks for them;
+# each is recorded as val_<name>, and <name> alone means the same.
+VALIDATION_METRICS = ("f1", "precision", "recall", "auc", "mae", "mse", "r2")
+TARGET_METRICS = ("val_loss", "val_accuracy", "loss", "accuracy", *VALIDATION_METRICS,
+                  *(f"val_{m}" for m in VALIDATION_METRICS))
 
 TRAIN_KEYS: dict[str, Param] = {p.name: p for p in (
     P("epochs", "int", 10, min=1, doc="passes over the training data"),

@@ -47,9 +47,10 @@ def train(program: Program, backend: str = "pytorch", *, dataset: str | None = N
           seed: int | None = None, device: str | None = None, callbacks: Sequence = (),
           quiet: bool = False, track: bool = True, base_dir: str | os.PathLike = "neural_experiments",
           tags: dict | None = None, num_samples: int | None = None, code_dir: str | None = None,
-          ds=None, on_experiment: Callable[[str], None] | None = None) -> RunResult:
+          ds=None, on_experiment: Callable[[str], None] | None = None, metrics: Sequence = ()) -> RunResult:
     """`on_experiment` hears the experiment folder as soon as it exists (a search records it
-    on the trial, so a trial whose process dies can still mark its experiment)."""
+    on the trial, so a trial whose process dies can still mark its experiment). `metrics` adds
+    validation metrics (runner.metrics.validation: names or callables)."""
     from runner.training import TrainingError, fit
 
     code = generate(program, backend)
@@ -80,7 +81,7 @@ def train(program: Program, backend: str = "pytorch", *, dataset: str | None = N
         cbs.append(TrackingCallback(tracker, {**program.all_values, "program": str(program.path)}))
     try:
         history = fit(module, ds, epochs=epochs, batch_size=batch_size, callbacks=cbs, quiet=quiet,
-                      seed=seed, device=device)
+                      seed=seed, device=device, metrics=metrics)
     except TrainingError as exc:
         if tracker is not None:
             tracker.finish("failed")

@@ -72,14 +72,19 @@ def _hpo_args(p: argparse.ArgumentParser) -> None:
                    "(default: train.trials, else 20)")
     g.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
     g.add_argument("--parallel", type=int, help="worker processes on one study (default: train.parallel, "
-                   "else 1); each gets cores/N framework threads")
+                   "else 1); each gets cores/N framework threads. With --executor dask: trials in flight "
+                   "(default: every worker thread)")
+    g.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="where trials run: this machine (default) or a Dask cluster (--scheduler)")
+    g.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://HOST:8786")
     g.add_argument("--search", help="random, grid, bayesian, tpe, evolutionary or pbt "
                    "(default: train.search_method, else tpe)")
     g.add_argument("--storage", help="journal file or SQLAlchemy URL (default: a journal file under --base-dir)")
     g.add_argument("--study", help="study name (default: FILE-NETWORK-FINGERPRINT of the search: "
                    "the same search resumes); a named study must be the same search")
     g.add_argument("--pruner", help="median, hyperband, successive_halving or none")
-    g.add_argument("--metric", help="val_loss (default), val_accuracy, loss or accuracy")
+    g.add_argument("--metric", help="what the search optimizes: val_loss (default), val_accuracy, loss, "
+                   "accuracy, or f1, precision, recall, auc, mae, mse, r2 (on the validation split)")
     g.add_argument("--direction", choices=("minimize", "maximize"))
 
 
@@ -135,6 +140,7 @@ def _terminate(signum, frame):
 
 def _search(args: argparse.Namespace, program, backend: str):
     from runner.hpo import Search, SearchConfig, SearchSpaceError
+    from runner.hpo.executors import make_executor
     from runner.hpo.report import JsonReporter, TableReporter
 
     if program.values:
@@ -147,16 +153,18 @@ def _search(args: argparse.Namespace, program, backend: str):
     progress_json = getattr(args, "progress_json", False)
     try:
         search = Search(program.text, args.file, args.network, None, args.search, cfg)
-        for note in search.prepare():  # resumed or new (and why), before the first trial
+        with make_executor(args.executor, parallel=args.parallel, scheduler=args.scheduler) as executor:
+            search.attach(executor)  # a Dask executor keeps the study on the scheduler
+            for note in search.prepare():  # resumed or new (and why), before the first trial
+                if progress_json:
+                    print(json.dumps({"event": "notice", "message": note}), flush=True)
+                else:
+                    print(note, file=sys.stderr)
             if progress_json:
-                print(json.dumps({"event": "notice", "message": note}), flush=True)
+                result = search.run(JsonReporter(search.n_trials), executor)
             else:
-                print(note, file=sys.stderr)
-        if progress_json:
-            result = search.run(JsonReporter(search.n_trials))
-        else:
-            with TableReporter(search.n_trials) as table:
-                result = search.run(table)
+                with TableReporter(search.n_trials) as table:
+                    result = search.run(table, executor)
     except (ProgramError, SearchSpaceError, ValueError) as exc:
         if progress_json:
             print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
@@ -207,6 +215,7 @@ def first_error(result) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from runner.metrics.validation import extra_metrics
     from runner.run import train
 
     signal.signal(signal.SIGTERM, _terminate)  # editors cancel with SIGTERM: finish cleanly
@@ -221,7 +230,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = train(program, backend, dataset=args.dataset, data=args.data, epochs=args.epochs,
                        batch_size=args.batch_size, seed=args.seed, device=args.device,
                        callbacks=callbacks, quiet=args.progress_json, track=not args.no_track,
-                       base_dir=args.base_dir)
+                       base_dir=args.base_dir,
+                       metrics=extra_metrics([args.metric, program.network.train.get("metric")]))
     except ProgramError as exc:
         if args.progress_json:
             print(json.dumps({"event": "error", "message": str(exc)}), flush=True)

@@ -7,6 +7,7 @@ multi-machine studies, population-based training, and analysis.
 from runner.hpo.api import HPOptimizer, generate_optimized_dsl, optimize_and_return
 from runner.hpo.dims import ALIASES, SearchDim, SearchSpaceError
 from runner.hpo.engine import NoTrialSucceeded, Search, SearchConfig, SearchResult
+from runner.hpo.executors import CloudExecutor, DistributedExecutor, Executor, LocalExecutor
 from runner.hpo.strategies import (
     STRATEGIES,
     BaseStrategy,
@@ -20,7 +21,7 @@ from runner.hpo.strategies import (
 )
 
 __all__ = [
-    "ALIASES", "STRATEGIES", "BaseStrategy", "BayesianStrategy", "EvolutionaryStrategy", "GridStrategy",
+    "ALIASES", "STRATEGIES", "CloudExecutor", "DistributedExecutor", "Executor", "LocalExecutor", "BaseStrategy", "BayesianStrategy", "EvolutionaryStrategy", "GridStrategy",
     "HPOptimizer", "NoTrialSucceeded", "PBTStrategy", "RandomStrategy", "Search", "SearchConfig", "SearchDim", "SearchResult",
     "SearchSpaceError", "TPEStrategy", "generate_optimized_dsl", "make_strategy", "optimize_and_return",
 ]

@@ -2,35 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from runner.hpo.engine import NoTrialSucceeded, Search, SearchConfig, SearchResult
 from runner.hpo.strategies import BaseStrategy
+from runner.hpo.trials import TrialList
 
 
 class HPOptimizer:
-    """Configured search; `optimize(...)` runs it on a program and returns the best values."""
+    """Configured search; `optimize(...)` runs it on a program and returns the best values.
+
+    `metric` is a name (val_loss, val_accuracy, f1, auc, r2, ...) or a callable
+    fn(y_true, y_pred) -> float run on the validation split after each epoch, where the trial
+    runs. `executor` says where trials run (runner.hpo.executors): an Executor, a Dask
+    scheduler address, a distributed.Client or a Dask cluster; default this machine.
+    """
 
     def __init__(self, strategy: str | BaseStrategy | None = None, n_trials: int | None = 20,
                  timeout: float | None = None, early_stopping: bool = True, parallel_trials: int = 1,
                  storage: str | None = None, *, epochs: int | None = None, seed: int | None = None,
                  study_name: str | None = None, pruner: str | None = None, track: bool = True,
-                 base_dir: str = "neural_experiments", num_samples: int | None = None) -> None:
+                 base_dir: str = "neural_experiments", num_samples: int | None = None,
+                 executor: Any = None) -> None:
         self.strategy = strategy
         self.config = SearchConfig(n_trials=n_trials, timeout=timeout, early_stopping=early_stopping,
                                    parallel=parallel_trials, storage=storage, epochs=epochs, seed=seed,
                                    study_name=study_name, pruner=pruner, track=track, base_dir=base_dir,
                                    num_samples=num_samples)
+        self.executor = executor
         self.last_result: SearchResult | None = None
+        self.trials = TrialList()  # every trial of the last optimize(), as Optuna FrozenTrials
 
     def optimize(self, neural_code: str, dataset_name: str | None = None, backend: str = "pytorch",
-                 search_space: dict[str, Any] | None = None, metric: str | None = None,
+                 search_space: dict[str, Any] | None = None,
+                 metric: str | Callable[[Any, Any], float] | None = None,
                  direction: str | None = None, network: str | None = None,
                  path: str = "program.neural") -> dict[str, Any]:
         cfg = SearchConfig(**{**self.config.__dict__, "backend": backend, "dataset": dataset_name,
                               "metric": metric, "direction": direction})
         search = Search(neural_code, path, network, search_space, self.strategy, cfg)
-        self.last_result = search.run()
+        from runner.hpo.executors import make_executor
+
+        executor = make_executor(self.executor, parallel=None)
+        try:
+            self.last_result = result = search.run(executor=executor)
+            # Copies: a study kept on a Dask scheduler is out of reach once the client closes.
+            self.trials = TrialList(result.study.get_trials() if result.study is not None else [],
+                                    result.metric, result.direction)
+        finally:
+            if executor is not self.executor:
+                executor.close()  # made here from an address: close its connection
         if self.last_result.best_value is None:
             raise NoTrialSucceeded(self.last_result)
         return dict(self.last_result.best_params)

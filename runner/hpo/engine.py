@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from runner.hpo.liveness import WORKER_ATTR, Heartbeat, fail_stale, heartbeat_di
 from runner.hpo.pruning import PruningCallback, make_pruner
 from runner.hpo.storage import IDENTITY_FILE, journal_path, open_storage, study_dir
 from runner.hpo.strategies import BaseStrategy, make_strategy
+from runner.metrics.validation import canonical, extra_metrics
 from runner.program import ProgramError, load_program
 
 
@@ -38,7 +40,7 @@ class SearchConfig:
     backend: str = "pytorch"
     dataset: str | None = None
     data: str | None = None
-    metric: str | None = None
+    metric: str | Callable[[Any, Any], float] | None = None  # or fn(y_true, y_pred) -> float
     direction: str | None = None
     n_trials: int | None = None  # trials to run now (a resumed study gets this many more)
     timeout: float | None = None
@@ -68,6 +70,7 @@ class SearchResult:
     optimized_text: str | None = None
     optimized_path: str | None = None
     importance: dict[str, float] = field(default_factory=dict)
+    study: Any = field(default=None, repr=False, compare=False)  # the Optuna study, for analysis
     fingerprint: str | None = None
     notices: list[str] = field(default_factory=list)
 
@@ -104,7 +107,8 @@ class Search:
         c = self.config
         try:
             self.backend = resolve_backend(c.backend)
-            self.metric = resolve_metric(train, c.metric)
+            # a callable is recorded as val_<its name>; a name as compiler.identity resolves it
+            self.metric = canonical(c.metric) if callable(c.metric) else resolve_metric(train, c.metric)
             self.direction = resolve_direction(train, self.metric, c.direction)
         except IdentityError as exc:
             raise ProgramError(str(exc)) from None
@@ -130,8 +134,27 @@ class Search:
         self.notices: list[str] = []
         self.resumed_trials = 0
         self.worker_threads: int | None = None  # framework threads, set in a parallel worker
+        self.extra_metrics = extra_metrics([c.metric or train.get("metric")])  # the loop computes these
         self._data = None
         self._study = None
+        self.storage_override: Any = None  # an executor's storage (e.g. the Dask scheduler's)
+        self.storage_label: str | None = None
+        self.remote = False  # trials train elsewhere: this process loads no data
+
+    def attach(self, executor: Any) -> None:
+        """Run on `executor`: its study storage (if any) replaces the configured one. Call
+        before prepare() (run() does)."""
+        from runner.hpo.executors import LocalExecutor
+
+        if isinstance(executor, LocalExecutor):
+            if executor.parallel is not None:
+                self.parallel = executor.parallel
+            return
+        if self._study is not None:
+            raise ProgramError("attach the executor before the study is opened")
+        self.remote = True
+        self.storage_override = executor.study_storage(self)
+        self.storage_label = executor.describe_storage(self)
 
     # ------------------------------------------------------------------ pieces
     def data(self):
@@ -144,7 +167,7 @@ class Search:
 
     def check_data(self) -> None:
         """A dataset or data file that cannot be loaded is one error before the first trial."""
-        if self.parallel <= 1 or self.strategy.name == "pbt":
+        if (self.parallel <= 1 and not self.remote) or self.strategy.name == "pbt":
             self.data()  # this process trains: load it once, now
             return
         from runner.data.registry import available_datasets
@@ -169,7 +192,8 @@ class Search:
                 self._study.sampler = sampler
             return self._study
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        storage = open_storage(self.config.storage, self.config.base_dir, self.study_name)
+        storage = self.storage_override or open_storage(self.config.storage, self.config.base_dir,
+                                                        self.study_name)
         existing = _load_existing(storage, self.study_name)
         if existing is not None:
             stored = existing.user_attrs.get("identity")
@@ -259,30 +283,38 @@ class Search:
             raise
 
     def _train_trial(self, trial: Any) -> float:
+        values = self.strategy.draw(trial, self.dims)
+        # A custom strategy may return values without asking the trial: keep them all.
+        trial.set_user_attr("values", values)
+        return self.evaluate(trial, values)
+
+    def evaluate(self, trial: Any, values: dict[str, Any], callbacks: Sequence[Any] = (),
+                 track: bool | None = None) -> float:
+        """Train one trial with its drawn values; an executor may run this on another machine
+        (its own callbacks see each epoch; `track` False when the record is kept elsewhere)."""
         import optuna
 
         from runner.run import train
 
-        values = self.strategy.draw(trial, self.dims)
-        # A custom strategy may return values without asking the trial: keep them all.
-        trial.set_user_attr("values", values)
         program = self.trial_program(values)
         program.values = values
-        cbs = []
+        cbs = list(callbacks)
         pruning = PruningCallback(trial, self.metric)
         if self.pruner_name != "none":
             cbs.append(pruning)
         else:
             cbs.append(_Recorder(self.metric, pruning))
         result = train(program, self.backend, ds=self.data(), epochs=self.config.epochs,
-                       callbacks=cbs, quiet=True, track=self.config.track, base_dir=self.config.base_dir,
-                       seed=self.config.seed, tags=self.trial_tags(trial),
+                       callbacks=cbs, quiet=True, track=self.config.track if track is None else track,
+                       base_dir=self.config.base_dir, seed=self.config.seed, tags=self.trial_tags(trial),
+                       metrics=self.extra_metrics,
                        on_experiment=lambda d: trial.set_user_attr("experiment_dir", d))
         history = result.history
         trial.set_user_attr("epochs", [dict(e) for e in history.epochs])
         if pruning.pruned:
             raise optuna.TrialPruned(history.stop_message)
-        series = [e[self.metric] for e in history.epochs if self.metric in e]
+        series = [e[self.metric] for e in history.epochs
+                  if self.metric in e and math.isfinite(e[self.metric])]
         if not series:
             raise ProgramError(f"training reported no {self.metric!r} (has: {', '.join(history.final)}); "
                                "set validation_split > 0 or choose another metric")
@@ -313,15 +345,24 @@ class Search:
             self.check_data()
             if self.strategy.name != "pbt":
                 self.study()
-                if self.parallel > 1:
+                if self.parallel > 1 and not self.remote:
                     from runner.hpo.workers import describe_workers
 
                     self.notices.append(describe_workers(min(self.parallel, self.n_trials)))
         return self.notices
 
-    def run(self, reporter: Callable[[Any, Any], None] | None = None) -> SearchResult:
-        """Run `n_trials` more trials. SIGTERM/SIGINT (KeyboardInterrupt) at any moment ends
-        every trial in a final state and still writes hpo_results.json, then re-raises."""
+    def run(self, reporter: Callable[[Any, Any], None] | None = None, executor: Any = None) -> SearchResult:
+        """Run `n_trials` more trials where `executor` says (runner.hpo.executors; default:
+        this machine, `parallel` processes); the results and the optimized program are written
+        here. SIGTERM/SIGINT (KeyboardInterrupt) at any moment ends every trial in a final state
+        and still writes hpo_results.json, then re-raises."""
+        from runner.hpo.executors import LocalExecutor, make_executor
+
+        executor = make_executor(executor, parallel=None)
+        if self.strategy.name == "pbt" and not isinstance(executor, LocalExecutor):
+            raise ProgramError("pbt runs its population on this machine: use the local executor")
+        if self._study is None:
+            self.attach(executor)
         self.prepare()
         if self.strategy.name == "pbt":
             from runner.hpo.pbt import run_pbt
@@ -330,13 +371,7 @@ class Search:
         study = self.study()
         n_trials = self.n_trials
         try:
-            if self.parallel > 1:
-                from runner.hpo.workers import run_parallel
-
-                run_parallel(self, study, n_trials, reporter)
-            else:
-                callbacks = [lambda s, t: reporter(s, t)] if reporter else []
-                self.run_trials(n_trials, self.timeout, callbacks)
+            executor.run(self, study, n_trials, reporter)
         except KeyboardInterrupt:
             fail_stale(study, self.heartbeats(), only_pids={os.getpid()})
             self.finish(study)

@@ -141,7 +141,8 @@ def run_pbt(search: Any, reporter=None):
                 path.write_text(code)
                 module = import_module(path, f"neural_pbt_{m.index}_{r}")
                 proxy = _with_weights(module, m.weights, backend)
-                hist = fit(proxy, ds, epochs=per_round, quiet=True, seed=(cfg.seed or 0) + m.index)
+                hist = fit(proxy, ds, epochs=per_round, quiet=True, seed=(cfg.seed or 0) + m.index,
+                           metrics=search.extra_metrics)
                 series = [e[search.metric] for e in hist.epochs if search.metric in e]
                 m.score = series[-1]
                 m.scores.append(m.score)

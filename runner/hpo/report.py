@@ -47,6 +47,7 @@ class TableReporter:
 
         self.n = n_trials
         self.rows: list[tuple] = []
+        self.running: dict[int, int] = {}  # trial number -> its row while it runs (remote trials)
         self.console = console or Console(stderr=True)
         self.live = Live(self._table(), console=self.console, refresh_per_second=4, transient=False)
         self.best: float | None = None
@@ -64,12 +65,20 @@ class TableReporter:
     def _table(self):
         from rich.table import Table
 
-        t = Table(title=f"HPO trials ({len(self.rows)}/{self.n})")
+        t = Table(title=f"HPO trials ({len(self.rows) - len(self.running)}/{self.n})")
         for col in ("#", "state", "params", "value", "best so far"):
             t.add_column(col)
         for row in self.rows[-25:]:
             t.add_row(*row)
         return t
+
+    def trial_started(self, number: int, values: dict[str, Any], worker: str | None) -> None:
+        """A trial began on a remote worker: show it as running until it finishes."""
+        params = ", ".join(f"{_short(k)}={_fmt(v)}" for k, v in values.items())
+        self.running[number] = len(self.rows)
+        self.rows.append((str(number), f"[cyan]RUNNING[/cyan] {worker or ''}".rstrip(), params, "-",
+                          _fmt(self.best) if self.best is not None else "-"))
+        self.live.update(self._table())
 
     def __call__(self, study: Any, trial: Any) -> None:
         try:
@@ -81,7 +90,11 @@ class TableReporter:
         state = trial.state.name
         style = {"COMPLETE": "green", "PRUNED": "yellow", "FAIL": "red"}.get(state, "")
         number = f"[bold]{trial.number}[/bold]" if trial.number == best_no else str(trial.number)
-        self.rows.append((number, f"[{style}]{state}[/{style}]", params,
-                          _fmt(trial.value) if trial.value is not None else "-",
-                          _fmt(self.best) if self.best is not None else "-"))
+        row = (number, f"[{style}]{state}[/{style}]", params,
+               _fmt(trial.value) if trial.value is not None else "-",
+               _fmt(self.best) if self.best is not None else "-")
+        if trial.number in self.running:
+            self.rows[self.running.pop(trial.number)] = row
+        else:
+            self.rows.append(row)
         self.live.update(self._table())

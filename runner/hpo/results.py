@@ -21,6 +21,7 @@ def trial_record(t: Any) -> dict[str, Any]:
         "values_per_epoch": {str(k): v for k, v in sorted(t.intermediate_values.items())},
         "epochs": t.user_attrs.get("epochs", []),
         "experiment_dir": t.user_attrs.get("experiment_dir"),
+        "worker": t.user_attrs.get("worker"),
         "error": t.user_attrs.get("error") or (t.system_attrs.get("fail_reason") if hasattr(t, "system_attrs") else None),
         "duration_s": t.duration.total_seconds() if t.duration else None,
         "distributions": {k: distribution_to_json(d) for k, d in t.distributions.items()},
@@ -36,16 +37,9 @@ def state_counts(trials: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def importance(study: Any) -> dict[str, float]:
-    import optuna
-    from optuna.trial import TrialState
+    from runner.hpo.analysis import ImportanceAnalyzer
 
-    done = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
-    if len(done) < 2 or len({tuple(sorted(t.params)) for t in done}) == 0:
-        return {}
-    try:
-        return {k: float(v) for k, v in optuna.importance.get_param_importances(study).items()}
-    except (RuntimeError, ValueError, ZeroDivisionError):
-        return {}
+    return ImportanceAnalyzer(study).importances()
 
 
 def build_result(search: Any, study: Any):
@@ -65,11 +59,13 @@ def build_result(search: Any, study: Any):
         best_params = dict(best.user_attrs["values"])
     result = SearchResult(
         study_name=search.study_name,
-        storage=describe(search.config.storage, search.config.base_dir, search.study_name),
+        storage=getattr(search, "storage_label", None)
+        or describe(search.config.storage, search.config.base_dir, search.study_name),
         metric=search.metric, direction=search.direction,
         best_value=best.value if best else None, best_params=best_params,
         best_trial=best.number if best else None, trials=trials,
         importance=importance(study), fingerprint=search.fingerprint, notices=list(search.notices),
+        study=study,
     )
     out_dir = study_dir(search.config.base_dir, search.study_name)
     if best:
@@ -123,12 +119,16 @@ def study_from_results(data: dict[str, Any]) -> Any:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction=data.get("direction", "minimize"), study_name=data.get("study"))
+    if data.get("metric"):
+        study.set_user_attr("metric", data["metric"])
     for t in data["trials"]:
         state = TrialState[t["state"]]
         if state not in (TrialState.COMPLETE, TrialState.PRUNED):
             continue
         dists = {k: json_to_distribution(v) for k, v in t.get("distributions", {}).items()}
         inter = {int(k): v for k, v in t.get("values_per_epoch", {}).items()}
+        attrs = {k: t[k] for k in ("epochs", "worker") if t.get(k) is not None}
         study.add_trial(create_trial(state=state, value=t["value"] if state == TrialState.COMPLETE else None,
-                                     params=t["params"], distributions=dists, intermediate_values=inter))
+                                     params=t["params"], distributions=dists, intermediate_values=inter,
+                                     user_attrs={**attrs, "values": t["params"]}))
     return study

@@ -10,17 +10,10 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from compiler.metrics import metric_mode
 from runner.tracking.values import RESERVED_METRIC_KEYS
 
-# Substrings of a metric name that mean "lower is better"; anything else is maximised.
-_MINIMISED = ("loss", "error", "err", "mse", "mae", "rmse", "perplexity", "ppl", "latency",
-              "time", "wer", "cer", "nll", "distance")
-
-
-def metric_mode(name: str) -> str:
-    """'min' for losses, errors and times, 'max' for everything else (accuracy, f1, ...)."""
-    lowered = name.lower()
-    return "min" if any(token in lowered for token in _MINIMISED) else "max"
+__all__ = ["best", "metric_mode", "metric_names", "series", "summarize"]
 
 
 def metric_names(history: Iterable[Mapping[str, Any]]) -> list[str]:

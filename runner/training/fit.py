@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from runner.data import Dataset, fit_to_input
@@ -51,11 +51,13 @@ def fit(
     min_delta: float | None = None,
     seed: int | None = None,
     device: str | None = None,
+    metrics: Sequence[Any] = (),
 ) -> History:
     """Train `module`'s model on `dataset` and return its History.
 
     Keyword arguments override module.CONFIG["train"] (and CONFIG["device"]); None keeps the
-    module's value. Raises TrainingError for bad settings or an unusable device, DataError when
+    module's value. `metrics` adds validation metrics beyond loss/accuracy (names of
+    compiler.vocab.VALIDATION_METRICS or callables fn(y_true, y_pred)), recorded as val_<name>. Raises TrainingError for bad settings or an unusable device, DataError when
     the dataset does not fit CONFIG["input_shape"].
     """
     loop = _loop_for(module)
@@ -68,5 +70,5 @@ def fit(
     if module.CONFIG.get("input_shape") is not None:
         dataset = fit_to_input(dataset, module.CONFIG["input_shape"])
     split = split_validation(dataset.x, dataset.y, settings.validation_split, settings.seed)
-    plan = Plan(module, dataset, split, settings, CallbackList(callbacks), quiet)
+    plan = Plan(module, dataset, split, settings, CallbackList(callbacks), quiet, tuple(metrics))
     return importlib.import_module(loop).run(plan)

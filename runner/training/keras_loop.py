@@ -34,7 +34,7 @@ def _import_keras() -> Any:
     return keras
 
 
-def _bridge(keras: Any, session: Session) -> Any:
+def _bridge(keras: Any, session: Session, plan: Plan) -> Any:
     class Bridge(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
             self.began = time.perf_counter()
@@ -45,6 +45,9 @@ def _bridge(keras: Any, session: Session) -> Any:
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             metrics = {k: float(v) for k, v in (logs or {}).items()}
+            if plan.extra is not None:
+                y_pred = self.model.predict(plan.split.x_val, batch_size=512, verbose=0)
+                metrics.update(plan.compute_extra(y_pred))
             metrics["epoch_time"] = time.perf_counter() - self.began
             if session.end_epoch(epoch + 1, metrics):
                 self.model.stop_training = True
@@ -68,6 +71,7 @@ def run(plan: Plan) -> History:
         out_shape = tuple(int(d) for d in model(split.x_train[:2], training=False).shape[1:])
         targets = encode_targets(plan.dataset, split.y_train, split.y_val, plan.loss_name, out_shape)
         kind = targets.accuracy
+        plan.validation_metrics(kind)
         model.compile(
             optimizer=module.build_optimizer(),
             loss=module.build_loss(),
@@ -86,7 +90,7 @@ def run(plan: Plan) -> History:
                 validation_data=validation,
                 shuffle=True,
                 verbose=0,
-                callbacks=[_bridge(keras, session)],
+                callbacks=[_bridge(keras, session, plan)],
             )
     return session.finish(model)
 

@@ -6,18 +6,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.data import Dataset
+from runner.metrics.validation import MetricError, ValidationMetrics, prepare
 from runner.training.callbacks import CallbackList, TrainInfo
+from runner.training.errors import TrainingError
 from runner.training.progress import EpochProgress
 from runner.training.session import Session
 from runner.training.settings import TrainSettings
 from runner.training.split import Split
 
 
-def metric_names(accuracy: bool, validation: bool) -> tuple[str, ...]:
+def metric_names(accuracy: bool, validation: bool, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
     names = ["loss"] + (["accuracy"] if accuracy else [])
     if validation:
         names += [f"val_{n}" for n in names]
-    return (*names, "epoch_time")
+    return (*names, *extra, "epoch_time")
 
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
@@ -37,10 +39,29 @@ class Plan:
     settings: TrainSettings
     callbacks: CallbackList
     quiet: bool
+    metrics: tuple[Any, ...] = ()
+    extra: ValidationMetrics | None = None
 
     @property
     def loss_name(self) -> str:
         return str(self.module.CONFIG.get("loss", ""))
+
+    def validation_metrics(self, kind: str | None) -> ValidationMetrics | None:
+        """Check the requested extra metrics fit the data (before the first epoch)."""
+        try:
+            self.extra = prepare(self.metrics, self.split.y_val, kind, self.dataset.name)
+        except MetricError as exc:
+            raise TrainingError(str(exc)) from None
+        return self.extra
+
+    def compute_extra(self, y_pred: Any) -> dict[str, float]:
+        """The extra metrics of one epoch from the model's validation outputs."""
+        if self.extra is None:
+            return {}
+        try:
+            return self.extra.compute(y_pred)
+        except MetricError as exc:
+            raise TrainingError(str(exc)) from None
 
     def session(self, *, backend: str, device: str, steps: int, accuracy: bool) -> Session:
         validation = self.split.x_val is not None
@@ -56,7 +77,7 @@ class Plan:
             val_samples=self.split.val_samples,
             seed=self.settings.seed,
             monitor="val_loss" if validation else "loss",
-            metrics=metric_names(accuracy, validation),
+            metrics=metric_names(accuracy, validation, self.extra.names if self.extra else ()),
         )
         return Session(self.settings, self.callbacks, EpochProgress(self.settings.epochs, quiet=self.quiet), info)
 

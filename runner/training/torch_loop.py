@@ -59,6 +59,7 @@ def run(plan: Plan) -> History:
     y_train, y_val = tensor(targets.train, target_dtype), tensor(targets.val, target_dtype)
     labels_train, labels_val = tensor(split.y_train, torch.long), tensor(split.y_val, torch.long)
     kind = targets.accuracy
+    extra = plan.validation_metrics(kind)
 
     n = len(x_train)
     bounds = batch_bounds(n, settings.batch_size)
@@ -68,6 +69,7 @@ def run(plan: Plan) -> History:
     def evaluate() -> dict[str, float]:
         model.eval()
         loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long)
+        outputs = []
         with torch.no_grad():
             for start in range(0, len(x_val), EVAL_BATCH):
                 stop = start + EVAL_BATCH
@@ -75,9 +77,13 @@ def run(plan: Plan) -> History:
                 loss_sum += loss_fn(out, y_val[start:stop]) * len(out)
                 if kind:
                     correct += _correct(out, labels_val[start:stop], kind)
+                if extra is not None:
+                    outputs.append(out.float().cpu())
         metrics = {"val_loss": loss_sum.item() / len(x_val)}
         if kind:
             metrics["val_accuracy"] = correct.item() / len(x_val)
+        if extra is not None:
+            metrics.update(plan.compute_extra(torch.cat(outputs).numpy()))
         return metrics
 
     with session.progress:

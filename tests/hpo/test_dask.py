@@ -1,0 +1,268 @@
+"""Searches on a real Dask cluster: a `dask scheduler` and two `dask worker`s on 127.0.0.1, real
+Optuna studies kept on the scheduler, real training on digits, one worker killed mid-search."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from runner.hpo import Executor, HPOptimizer, Search, SearchConfig
+from runner.hpo.executors import CloudExecutor, DistributedExecutor, cluster_class
+from runner.program import ProgramError
+from tests.hpo.conftest import TINY
+
+pytest.importorskip("distributed")
+pytest.importorskip("optuna_integration")
+pytestmark = [pytest.mark.torch, pytest.mark.timeout(1200)]
+
+BIN = Path(sys.executable).parent
+STARTUP = 90  # seconds a worker may take to start on a loaded machine
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    """`dask scheduler` and `dask worker` processes on loopback; workers without a nanny, so a
+    killed worker stays dead."""
+
+    def __init__(self, root: Path, workers: int = 2) -> None:
+        self.root = root
+        self.address = f"tcp://127.0.0.1:{_free_port()}"
+        self.procs: list[subprocess.Popen] = []
+        self.workers: dict[str, subprocess.Popen] = {}
+        self._start([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1",
+                     "--port", self.address.rsplit(":", 1)[1], "--no-dashboard",
+                     "--dashboard-address", "127.0.0.1:0"], "scheduler")
+        for i in range(workers):
+            self.workers[f"w{i}"] = self._start(
+                [str(BIN / "dask"), "worker", self.address, "--nthreads", "1", "--no-nanny",
+                 "--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
+                 "--name", f"w{i}"], f"w{i}")
+        from distributed import Client
+
+        with Client(self.address, timeout=STARTUP, set_as_default=False) as c:
+            c.wait_for_workers(workers, timeout=STARTUP)
+            self.addresses = {info["name"]: addr for addr, info in c.scheduler_info()["workers"].items()}
+
+    def _start(self, cmd: list[str], name: str) -> subprocess.Popen:
+        log = open(self.root / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.root)
+        self.procs.append(p)
+        return p
+
+    def kill(self, name: str) -> None:
+        self.workers[name].send_signal(signal.SIGKILL)
+        self.workers[name].wait(timeout=30)
+
+    def stop(self) -> None:
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    c = Cluster(tmp_path_factory.mktemp("dask"))
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> Path:
+    p = tmp_path / "tiny.neural"
+    p.write_text(TINY)
+    return p
+
+
+def _config(program: Path, **kw) -> SearchConfig:
+    return SearchConfig(**{"n_trials": 4, "seed": 0, "track": True, "base_dir": str(program.parent / "store"),
+                           "dataset": "digits", "num_samples": 400, "study_name": f"s{time.time_ns()}",
+                           **kw})
+
+
+def _cli(*args, cwd, timeout=900):
+    return subprocess.run([sys.executable, "-m", "runner", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)
+
+
+def test_cli_search_on_two_workers_brings_every_record_home(cluster, program):
+    r = _cli("run", program.name, "--hpo", "--executor", "dask", "--scheduler", cluster.address,
+             "--trials", "4", "--search", "random", "--seed", "1", "--dataset", "digits", cwd=program.parent)
+    assert r.returncode == 0, r.stderr
+    assert "optimized program: tiny.optimized.neural" in r.stdout  # written here, on the client
+    assert f"Dask scheduler {cluster.address}" in r.stderr
+    assert (program.parent / "tiny.optimized.neural").exists()
+    [path] = (program.parent / "neural_experiments/hpo").glob("tiny-Tiny-*/hpo_results.json")
+    results = json.loads(path.read_text())
+    trials = results["trials"]
+    assert len(trials) == 4 and {t["state"] for t in trials} <= {"COMPLETE", "PRUNED"}
+    workers = set(cluster.addresses.values())
+    assert {t["worker"]["address"] for t in trials} == workers  # two slots in flight: both workers ran trials
+    from runner.tracking import ExperimentManager
+
+    exps = ExperimentManager(str(program.parent / "neural_experiments")).list_experiments()
+    assert len(exps) == 4
+    by_trial = {int(e["tags"]["trial"]): e for e in exps}
+    for t in trials:
+        exp = by_trial[t["number"]]
+        assert exp["tags"]["worker"] == t["worker"]["address"]
+        assert exp["status"] == {"COMPLETE": "completed", "PRUNED": "pruned"}[t["state"]]
+        assert t["experiment_dir"] and Path(t["experiment_dir"]).is_dir()
+        metrics = [json.loads(line) for line in (Path(t["experiment_dir"]) / "metrics.jsonl").read_text().splitlines()]
+        assert [m["val_loss"] for m in metrics] == [e["val_loss"] for e in t["epochs"]]
+
+
+def test_python_api_with_a_lambda_metric_and_optimizer_trials(cluster, program):
+    opt = HPOptimizer("random", n_trials=3, seed=0, track=False, base_dir=str(program.parent / "store"),
+                      num_samples=400, executor=cluster.address, study_name="api")
+    best = opt.optimize(TINY, "digits", metric=lambda y_true, y_pred: float((y_pred.argmax(1) == y_true).mean()),
+                        path=str(program))
+    assert best and len(opt.trials) == 3
+    assert opt.trials.metric == "val_custom_metric" and opt.trials.direction == "maximize"
+    assert all(t.user_attrs["worker"]["address"] in cluster.addresses.values() for t in opt.trials)
+    for t in opt.trials:
+        if t.state.name == "COMPLETE":
+            assert t.value == max(e["val_custom_metric"] for e in t.user_attrs["epochs"])
+
+
+def test_a_metric_dask_cannot_serialize_fails_before_the_first_trial(cluster, program):
+    lock = threading.Lock()
+
+    def holds_a_lock(y_true, y_pred):
+        with lock:
+            return 0.0
+
+    search = Search(TINY, program, None, None, "random", _config(program, metric=holds_a_lock))
+    with DistributedExecutor(cluster.address) as ex, pytest.raises(ProgramError, match="cannot be sent to Dask workers"):
+        search.run(executor=ex)
+    assert ex._client is None  # closed
+
+
+def test_unreachable_scheduler_is_one_clear_error_within_seconds(program):
+    began = time.monotonic()
+    r = _cli("run", program.name, "--hpo", "--executor", "dask", "--scheduler",
+             f"tcp://127.0.0.1:{_free_port()}", "--trials", "2", cwd=program.parent)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:" in r.stderr and "within 5 s" in r.stderr
+    assert time.monotonic() - began < 60  # 5 s to connect, plus start-up on a busy machine
+    r = _cli("run", program.name, "--hpo", "--executor", "dask", cwd=program.parent)
+    assert r.returncode == 1 and "--executor dask needs --scheduler" in r.stderr
+
+
+def test_cluster_specs_name_the_missing_package():
+    with pytest.raises(ProgramError, match=r"needs the 'dask-kubernetes' package.*pip install 'dask-kubernetes'"):
+        cluster_class("kubernetes")
+    with pytest.raises(ProgramError, match="unknown cluster 'k8'"):
+        cluster_class("k8")
+
+
+def test_cloud_executor_starts_scales_and_closes_a_cluster_manager(program):
+    ex = CloudExecutor("local", n_workers=2, processes=False, threads_per_worker=1, dashboard_address=None)
+    r = Search(TINY, program, None, None, "random", _config(program, n_trials=2, track=False)).run(executor=ex)
+    started = ex._started
+    assert len(r.trials) == 2 and r.best_value is not None
+    ex.close()
+    assert started is None or started.status.name == "closed"
+
+
+class Serial(Executor):
+    """A user's executor: the trials one after another in this process, counted."""
+
+    name = "serial"
+
+    def __init__(self) -> None:
+        self.ran = 0
+
+    def run(self, search, study, n_trials, reporter):
+        study.optimize(search.objective, n_trials=n_trials)
+        self.ran = n_trials
+
+
+def test_a_user_executor_subclasses_the_base(program):
+    ex = Serial()
+    r = Search(TINY, program, None, None, "random", _config(program, n_trials=2, track=False)).run(executor=ex)
+    assert ex.ran == 2 and len(r.trials) == 2
+
+
+# --- failures: a dedicated cluster, since a worker dies ---------------------------------------
+
+def test_a_killed_worker_fails_its_trial_and_the_search_goes_on(tmp_path, program):
+    (tmp_path / "c").mkdir()
+    c = Cluster(tmp_path / "c", workers=2)
+    try:
+        victim = c.addresses["w1"]
+        killed: list[int] = []
+
+        class KillOnStart:
+            def trial_started(self, number, values, worker):
+                if worker == victim and not killed:
+                    killed.append(number)
+                    c.kill("w1")
+
+            def __call__(self, study, trial):
+                pass
+
+        text = TINY.replace("epochs: 2", "epochs: 8")
+        program.write_text(text)
+        search = Search(text, program, None, None, "random", _config(program, n_trials=4, pruner="none"))
+        r = search.run(KillOnStart(), DistributedExecutor(c.address))
+        assert killed, "no trial started on the victim"
+        states = {t["number"]: t for t in r.trials}
+        dead = states[killed[0]]
+        assert dead["state"] == "FAIL" and dead["worker"]["address"] == victim
+        assert "died" in dead["error"] or "KilledWorker" in dead["error"]
+        others = [t for n, t in states.items() if n != killed[0]]
+        assert len(r.trials) == 4 and all(t["state"] == "COMPLETE" for t in others)
+        assert all(t["worker"]["address"] == c.addresses["w0"] for t in others if t["number"] > killed[0])
+        from runner.tracking import ExperimentManager
+
+        status = {int(e["tags"]["trial"]): e["status"] for e in ExperimentManager(search.config.base_dir).list_experiments()}
+        assert status[killed[0]] == "failed"
+    finally:
+        c.stop()
+
+
+def test_ctrl_c_on_the_client_cancels_the_remote_trials(cluster, program):
+    from distributed import Client
+
+    program.write_text(TINY.replace("epochs: 2", "epochs: 200"))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "runner", "run", program.name, "--hpo", "--executor", "dask",
+                          "--scheduler", cluster.address, "--trials", "2", "--pruner", "none",
+                          "--dataset", "digits", "--study", "cancel-me"],
+                         cwd=program.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    store = program.parent / "neural_experiments"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and len(list(store.glob("Tiny_*/metrics.jsonl"))) < 2:
+        time.sleep(0.5)  # both trials are training remotely and reporting home
+    assert len(list(store.glob("Tiny_*/metrics.jsonl"))) == 2, p.stderr.read() if p.poll() is not None else ""
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130 and "interrupted" in err
+    with Client(cluster.address, set_as_default=False) as client:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(client.processing().values()):
+            time.sleep(0.5)
+        assert not any(client.processing().values())  # the workers are free again
+    from runner.tracking import ExperimentManager
+
+    exps = ExperimentManager(str(store)).list_experiments()
+    assert sorted(e["status"] for e in exps) == ["failed", "failed"]
