@@ -41,7 +41,7 @@ from compiler.lexer import GAP, next_token
 from compiler.model import LayerIR, NetworkIR, StmtIR
 from compiler.offsets import OFFSETS, ShiftLog, StmtList, shift
 from compiler.parser import Parser
-from compiler.shapes import NetworkShapes, total_params
+from compiler.shapes import LayerShape, NetworkShapes, total_params
 from compiler.space import HPOParam
 from compiler.syntax import (
     Branch,
@@ -608,10 +608,20 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_irs: li
                 pos, j = len(old_layers), len(stmts)
                 inf.stash = stash = None
                 break
-            if state is not None:  # (unknown shapes read no offsets)
+            x = stmts[j]
+            count = len(x.layers)
+            if state is None:
+                # An unknown input: every layer's shapes and count are unknown, no diagnostic
+                # (what `inf.stmt` gives, without reading the statement).
+                for layer in x.layers:
+                    ls = LayerShape(layer, None, None, None)
+                    ls.stmt_index = x.index
+                    new_layers.append(ls)
+                parts.append([])
+                nested.append({})
+            else:
                 net.node.layers[j]  # read through the list: its pending moves are taken
-            count = len(stmts[j].layers)
-            state = inf.stmt(stmts[j], state, new_layers, parts, nested)
+                state = inf.stmt(x, state, new_layers, parts, nested)
             pos += count
             if count:
                 old_state = old_layers[pos - 1].outputs
