@@ -18,8 +18,10 @@ def test_visualize_and_importance_after_a_tracked_search(tiny):
     r = _cli("run", tiny.name, "--hpo", "--trials", "4", "--search", "random", "--seed", "1",
              "--pruner", "none", "--dataset", "digits", "--epochs", "1", cwd=cwd)
     assert r.returncode == 0, r.stderr
-    results = cwd / "neural_experiments" / "hpo" / "tiny-Tiny" / "hpo_results.json"
+    # The study is named for the program's network and the search's fingerprint.
+    (results,) = (cwd / "neural_experiments" / "hpo").glob("tiny-Tiny-*/hpo_results.json")
     assert json.loads(results.read_text())["importance"]
+    study = results.parent.name
 
     v = _cli("visualize", "hpo_results.json", "--format", "png", cwd=cwd)
     assert v.returncode == 0, v.stderr
@@ -27,7 +29,7 @@ def test_visualize_and_importance_after_a_tracked_search(tiny):
     assert (results.parent / "optimization_history.png").exists()
     assert "ExperimentalWarning" not in v.stderr and "Warning" not in v.stderr
 
-    listing = _cli("track", "list", "--tag", "study=tiny-Tiny", cwd=cwd)
+    listing = _cli("track", "list", "--tag", f"study={study}", cwd=cwd)
     assert listing.returncode == 0, listing.stderr
     trial_id = listing.stdout.split("\n")[1].split()[0]  # first data row, first column: the id
     p = _cli("track", "plot", trial_id, "--metrics", "parameter_importance", cwd=cwd)
