@@ -11,7 +11,8 @@ Prints calls per second for N `log_metrics` calls with:
               call, and with an MLflow mirror attached: queued off the hot path),
   * naive   - a tracker that rewrites its whole JSON history file per call,
   * MLflow  - mlflow.log_metric on a local SQLite store (MLflow 3's default kind),
-and the time ExperimentManager.list_experiments takes with M experiments.
+the tracking cost of a one-epoch trial (standalone vs in a search's TrackingSession), and
+the time ExperimentManager.list_experiments takes with M experiments.
 Fast measurements are the best of --repeat runs (the machine may be shared). Everything
 runs in a temporary folder, which is removed afterwards.
 """
@@ -65,6 +66,45 @@ def bench_ours(root: Path, n: int, keys: int = 1, auto_visualize: bool = False,
     finish = time.perf_counter() - start
     assert len(tracker.metrics_history) == n
     return elapsed, finish
+
+
+def bench_auto_steps(root: Path, n: int) -> float:
+    """Seconds for n log_metrics calls without a step (numbered under the log's flock)."""
+    tracker = ExperimentTracker("auto", base_dir=root / "auto", auto_visualize=False,
+                                capture_environment=False)
+    start = time.perf_counter()
+    for i in range(n):
+        tracker.log_metrics({"loss": 1.0 / (i + 1)})
+    elapsed = time.perf_counter() - start
+    tracker.close()
+    return elapsed
+
+
+def bench_trials(root: Path, trials: int, epochs: int = 1) -> tuple[float, float]:
+    """(seconds per trial standalone, seconds per trial in a TrackingSession): what tracking
+    costs a short (pruned) trial: create, hyperparameters, `epochs` records, finish."""
+    from runner.tracking.session import TrackingSession
+
+    def trial(k: int, session: TrackingSession | None) -> None:
+        tracker = ExperimentTracker(f"trial{k}", base_dir=root / "trials", session=session)
+        tracker.log_hyperparameters({"lr": 10 ** -(k % 4), "units": 32})
+        for epoch in range(epochs):
+            tracker.log_metrics({"loss": 1.0 / (epoch + 1), "val_loss": 1.1 / (epoch + 1)},
+                                step=epoch)
+        tracker.finish("pruned")
+
+    trial(-1, None)  # imports, the process-wide caches: not what a trial pays
+    start = time.perf_counter()
+    for k in range(trials):
+        trial(k, None)
+    standalone = (time.perf_counter() - start) / trials
+    start = time.perf_counter()
+    session = TrackingSession()  # once per search: counted in
+    for k in range(trials):
+        trial(k, session)
+    session.close()
+    shared = (time.perf_counter() - start) / trials
+    return standalone, shared
 
 
 def bench_naive(root: Path, n: int) -> float:
@@ -129,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="experiments for the listing benchmark (1,000)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="best of this many runs for the fast measurements (3)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=("naive", "mlflow", "listing", "mirror"),
+    parser.add_argument("--trials", type=int, default=10,
+                        help="one-epoch trials for the per-trial tracking cost (10)")
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=("naive", "mlflow", "listing", "mirror", "trials"),
                         help="parts to leave out")
     args = parser.parse_args(argv)
     n = args.n
@@ -167,6 +210,12 @@ def main(argv: list[str] | None = None) -> int:
         s, fin = best(auto_visualize=True)
         add("ours: log_metrics, auto-plots every 10 logs", n, s,
             f"; finish incl. final plots {fin:.2f} s")
+        add("ours: log_metrics, automatic steps (unique across processes)", n,
+            min(bench_auto_steps(root, n) for _ in range(best_of)))
+        trial_costs = None
+        if "trials" not in args.skip:
+            print(f"  {args.trials} one-epoch trials, standalone and in a session...", flush=True)
+            trial_costs = bench_trials(root, args.trials)
         if "mirror" not in args.skip:
             try:
                 s, fin = bench_ours(root, n, backend="mlflow",
@@ -207,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
         if naive:
             print(f"ours vs naive rewrite-per-call tracker ({naive_n:,} calls): "
                   f"{ours / naive:,.0f}x")
+        if trial_costs:
+            standalone, shared = trial_costs
+            print(f"tracking cost of a one-epoch trial: {shared * 1000:.0f} ms in a "
+                  f"TrackingSession (what a search uses) vs {standalone * 1000:.0f} ms "
+                  f"standalone ({standalone / shared:.1f}x: environment captured and plots "
+                  "drawn in the trial)")
         if listing:
             created, listed_s, count = listing
             print(f"list_experiments with {count:,} experiments: {listed_s * 1000:.1f} ms "

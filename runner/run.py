@@ -9,10 +9,13 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler.datasets import default_dataset, fitting, needs
 from runner.program import Program, ProgramError, generate, import_module
+
+if TYPE_CHECKING:
+    from runner.tracking.session import TrackingSession
 
 
 @dataclass
@@ -47,10 +50,14 @@ def train(program: Program, backend: str = "pytorch", *, dataset: str | None = N
           seed: int | None = None, device: str | None = None, callbacks: Sequence = (),
           quiet: bool = False, track: bool = True, base_dir: str | os.PathLike = "neural_experiments",
           tags: dict | None = None, num_samples: int | None = None, code_dir: str | None = None,
-          ds=None, on_experiment: Callable[[str], None] | None = None, metrics: Sequence = ()) -> RunResult:
+          ds=None, on_experiment: Callable[[str], None] | None = None, metrics: Sequence = (),
+          session: TrackingSession | None = None) -> RunResult:
     """`on_experiment` hears the experiment folder as soon as it exists (a search records it
     on the trial, so a trial whose process dies can still mark its experiment). `metrics` adds
-    validation metrics (runner.metrics.validation: names or callables)."""
+    validation metrics (runner.metrics.validation: names or callables). `session`
+    (runner.tracking.session.TrackingSession) is what a search's trials share: environment
+    captured once, one plot helper; without one a run makes its own, whose helper draws the
+    final plots after this returns."""
     from runner.training import TrainingError, fit
 
     code = generate(program, backend)
@@ -68,13 +75,17 @@ def train(program: Program, backend: str = "pytorch", *, dataset: str | None = N
         print(f"data: {ds.name}, {len(ds):,} samples shaped {tuple(ds.input_shape)}, {what}",
               file=sys.stderr)
     tracker = None
+    own_session = None
     cbs = list(callbacks)
     if track:
         from runner.tracking import ExperimentTracker
+        from runner.tracking.session import TrackingSession
         from runner.tracking_callback import TrackingCallback
 
+        if session is None:
+            session = own_session = TrackingSession()
         tracker = ExperimentTracker(program.network.name, base_dir=base_dir, tags=tags or {},
-                                    notes=f"neural run {program.path}")
+                                    notes=f"neural run {program.path}", session=session)
         if on_experiment is not None:
             on_experiment(tracker.experiment_dir)
         tracker.log_artifact(str(code_path))
@@ -97,10 +108,14 @@ def train(program: Program, backend: str = "pytorch", *, dataset: str | None = N
     finally:
         if tmp is not None:
             tmp.cleanup()
+        if own_session is not None and tracker is not None and tracker.status != "running":
+            own_session.close()  # failed: its plots are asked for; nothing waits for them
     exp_dir = None
     if tracker is not None:
         # A run an HPO pruner stopped is "pruned" in the store too, not "completed".
         pruned = any(getattr(cb, "pruned", False) for cb in cbs)
         tracker.finish("pruned" if pruned else "completed")
         exp_dir = str(tracker.experiment_dir)
+    if own_session is not None:
+        own_session.close()
     return RunResult(history, dict(history.final), exp_dir, None if tmp else str(code_path))

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler.identity import (
     IdentityError,
@@ -30,6 +30,9 @@ from runner.hpo.storage import IDENTITY_FILE, journal_path, open_storage, study_
 from runner.hpo.strategies import BaseStrategy, make_strategy
 from runner.metrics.validation import canonical, extra_metrics
 from runner.program import ProgramError, load_program
+
+if TYPE_CHECKING:
+    from runner.tracking.session import TrackingSession
 
 
 @dataclass
@@ -137,9 +140,19 @@ class Search:
         self.extra_metrics = extra_metrics([c.metric or train.get("metric")])  # the loop computes these
         self._data = None
         self._study = None
+        self._session = None
         self.storage_override: Any = None  # an executor's storage (e.g. the Dask scheduler's)
         self.storage_label: str | None = None
         self.remote = False  # trials train elsewhere: this process loads no data
+
+    def tracking_session(self) -> TrackingSession:
+        """What this process's trials share: environment captured once, one plot helper
+        (runner.tracking.session), so a trial's tracking costs only its record."""
+        if self._session is None:
+            from runner.tracking.session import TrackingSession
+
+            self._session = TrackingSession()
+        return self._session
 
     def attach(self, executor: Any) -> None:
         """Run on `executor`: its study storage (if any) replaces the configured one. Call
@@ -304,11 +317,13 @@ class Search:
             cbs.append(pruning)
         else:
             cbs.append(_Recorder(self.metric, pruning))
+        tracked = self.config.track if track is None else track
         result = train(program, self.backend, ds=self.data(), epochs=self.config.epochs,
-                       callbacks=cbs, quiet=True, track=self.config.track if track is None else track,
+                       callbacks=cbs, quiet=True, track=tracked,
                        base_dir=self.config.base_dir, seed=self.config.seed, tags=self.trial_tags(trial),
                        metrics=self.extra_metrics,
-                       on_experiment=lambda d: trial.set_user_attr("experiment_dir", d))
+                       on_experiment=lambda d: trial.set_user_attr("experiment_dir", d),
+                       session=self.tracking_session() if tracked else None)
         history = result.history
         trial.set_user_attr("epochs", [dict(e) for e in history.epochs])
         if pruning.pruned:
@@ -336,6 +351,9 @@ class Search:
                                catch=(ProgramError,), gc_after_trial=False)
         finally:
             beat.stop()
+            if self._session is not None:  # its helper finishes the plots asked for, then exits
+                self._session.close()
+                self._session = None
 
     # ------------------------------------------------------------------ run
     def prepare(self) -> list[str]:

@@ -5,8 +5,10 @@ most of the time, asks a long-lived worker process (plot_worker.py) to redraw; t
 reads metrics.jsonl itself. Drawing in a thread of the logging process was measured to
 cut `log_metrics` throughput by 30-70% (matplotlib holding the GIL); in another process
 it costs the logging call nothing. Redraws are at least `min_interval` seconds (or five
-times the last drawing time) apart, bounding the CPU the worker takes. The final plots
-are drawn in-process by finish(), after the worker has stopped.
+times the last drawing time) apart, bounding the CPU the worker takes. A standalone
+tracker draws its final plots in-process at finish(), after the worker has stopped; a
+tracker in a TrackingSession (a search, `neural run`) leaves all drawing, the final plots
+included, to the session's one helper (`SharedPlots`).
 """
 
 from __future__ import annotations
@@ -50,8 +52,12 @@ class AutoPlotter:
                     self._thread.start()
         self._wake.set()
 
+    def final(self) -> None:
+        """The last drawing, in this process (a standalone tracker's finish(), after stop())."""
+        self.render_now()
+
     def render_now(self) -> None:
-        """Draw synchronously in this process (used at finish, after stop())."""
+        """Draw synchronously in this process."""
         try:
             self._render()
             self.renders += 1
@@ -126,3 +132,38 @@ class AutoPlotter:
             finally:
                 if worker.stdout is not None:
                     worker.stdout.close()
+
+
+class SharedPlots:
+    """A tracker's plots drawn by its session's helper (one process for a whole search):
+    `notify()` and the final drawing are each one line on a pipe, at most one request per
+    `min_interval` seconds while logging."""
+
+    def __init__(self, helper: Any, experiment_dir: str | os.PathLike[str],
+                 render: Callable[[], Any], min_interval: float = 2.0) -> None:
+        self.helper = helper
+        self.experiment_dir = str(experiment_dir)
+        self._render = render
+        self.min_interval = min_interval
+        self._next_allowed = 0.0
+
+    def notify(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_allowed:
+            self._next_allowed = now + self.min_interval
+            self.helper.request(self.experiment_dir)
+
+    def stop(self) -> None:
+        """Nothing runs in this process."""
+
+    def final(self) -> None:
+        """The last drawing, by the helper, after this returns."""
+        self.helper.request(self.experiment_dir, final=True)
+
+    def render_now(self) -> None:
+        """Draw in this process (only when mirrors need the files at once)."""
+        try:
+            self._render()
+        except Exception as exc:
+            warnings.warn(f"plots failed: {type(exc).__name__}: {exc}", RuntimeWarning,
+                          stacklevel=2)

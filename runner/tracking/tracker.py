@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.tracking.artifacts import ArtifactStore, ArtifactVersion, safe_name
-from runner.tracking.autoplot import AutoPlotter
+from runner.tracking.autoplot import AutoPlotter, SharedPlots
 from runner.tracking.errors import MirrorWarning
 from runner.tracking.integrations import BACKENDS
 from runner.tracking.mirrors import MirrorProcess
@@ -52,6 +52,8 @@ from runner.tracking.visualizer import MetricVisualizer
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from runner.tracking.session import TrackingSession
 
 
 _open_trackers: weakref.WeakSet[ExperimentTracker] = weakref.WeakSet()
@@ -135,6 +137,7 @@ class ExperimentTracker:
         backend_options: Mapping[str, Any] | None = None,
         plot_every: int = 10,
         capture_environment: bool = True,
+        session: TrackingSession | None = None,
     ) -> None:
         if experiment_name is not None and (
             not isinstance(experiment_name, str) or not experiment_name.strip()
@@ -164,8 +167,10 @@ class ExperimentTracker:
         write_json(folder / HYPERPARAMETERS_FILE, {})
         write_json(folder / METADATA_FILE, metadata)
         (folder / PLOTS_DIR).mkdir(exist_ok=True)
-        self._setup(folder, metadata, auto_visualize, plot_every)
-        if capture_environment:
+        self._setup(folder, metadata, auto_visualize, plot_every, session)
+        if session is not None and session.environment:
+            self._share_environment(session)
+        elif capture_environment and session is None:
             self._capture_environment()
         if backends:
             self._start_mirrors(backends, dict(backend_options or {}))
@@ -190,7 +195,8 @@ class ExperimentTracker:
         raise RuntimeError(f"could not allocate an experiment id in {base}")
 
     def _setup(
-        self, folder: Path, metadata: dict[str, Any], auto_visualize: bool, plot_every: int
+        self, folder: Path, metadata: dict[str, Any], auto_visualize: bool, plot_every: int,
+        session: TrackingSession | None = None,
     ) -> None:
         self._dir = folder.resolve()
         self._metadata = metadata
@@ -206,7 +212,12 @@ class ExperimentTracker:
         self._mirrors: MirrorProcess | None = None
         self._mirrors_resumed = False
         self._closed = False
-        self._plotter = AutoPlotter(self._dir, self._render_plots) if auto_visualize else None
+        self._plotter: AutoPlotter | SharedPlots | None = None
+        if auto_visualize and session is not None:
+            if session.plots is not None:
+                self._plotter = SharedPlots(session.plots, self._dir, self._render_plots)
+        elif auto_visualize:
+            self._plotter = AutoPlotter(self._dir, self._render_plots)
 
     @classmethod
     def open(
@@ -241,6 +252,19 @@ class ExperimentTracker:
                 patch.write_text(diff, encoding="utf-8")
                 self._artifacts.log(patch, "git_diff.patch", kind="environment",
                                     metadata={"commit": (env.get("git") or {}).get("commit")})
+
+    def _share_environment(self, session: TrackingSession) -> None:
+        """The session's environment, captured once for all its experiments, plus this
+        process's command line."""
+        from runner.tracking.session import current_command
+
+        shared = session.environment or {}
+        env = {**shared.get("metadata", {}), "command": current_command()}
+        self._update_metadata(lambda m: {**m, "environment": env})
+        commit = (env.get("git") or {}).get("commit")
+        for name, path in session.environment_files().items():
+            self._artifacts.log(path, name, kind="environment",
+                                metadata={"commit": commit} if name == "git_diff.patch" else None)
 
     # --------------------------------------------------------------------- mirrors
 
@@ -578,7 +602,10 @@ class ExperimentTracker:
             if self._plotter is not None:
                 self._plotter.stop()
                 if status is not None and self._count:
-                    self._plotter.render_now()
+                    if self._mirrors:  # the final plots go to the mirrors: draw them now
+                        self._plotter.render_now()
+                    else:
+                        self._plotter.final()
             if self._count or status is not None:
                 self._write_summary()
             if self._mirrors:
