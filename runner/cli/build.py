@@ -145,6 +145,7 @@ def _search(args: argparse.Namespace, program, backend: str):
 
     if program.values:
         raise CLIError("--set and --hpo together: the search chooses every HPO value", status=2)
+    signal.signal(signal.SIGTERM, _terminate)  # compile --hpo too: every trial ends, results are written
     cfg = SearchConfig(backend=backend, dataset=args.dataset, data=args.data, metric=args.metric,
                        direction=args.direction, n_trials=args.trials, timeout=args.timeout,
                        parallel=args.parallel, storage=args.storage, study_name=args.study,
