@@ -236,21 +236,22 @@ def equal_work(trials: int, epochs: int, repeats: int) -> None:
           f"no pruning), whole processes, best of {repeats}; load {os.getloadavg()[0]:.1f}")
     neural = [sys.executable, "-m", "runner", "run", "equal.neural", "--hpo", "--search", "random", "--seed", "0",
               "--pruner", "none", "--dataset", "digits", "--trials", str(trials)]
-    times: dict[str, list[float]] = {"hand": [], "ours": [], "ours_notrack": [], "p1": [], "p2": []}
+    runs = {"hand": [sys.executable, "hand.py", str(trials), str(epochs)], "ours": neural + ["--base-dir", "s1"],
+            "ours_notrack": neural + ["--base-dir", "s2", "--no-track"],
+            "p2": neural + ["--base-dir", "s4", "--parallel", "2"]}  # "ours" is --parallel 1
+    times: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as d:
             Path(d, "equal.neural").write_text(EQUAL.replace("EPOCHS", str(epochs)))
             Path(d, "hand.py").write_text(HAND)
-            times["hand"].append(_timed([sys.executable, "hand.py", str(trials), str(epochs)], d))
-            times["ours"].append(_timed(neural + ["--base-dir", "s1"], d))
-            times["ours_notrack"].append(_timed(neural + ["--base-dir", "s2", "--no-track"], d))
-            times["p1"].append(_timed(neural + ["--base-dir", "s3", "--parallel", "1"], d))
-            times["p2"].append(_timed(neural + ["--base-dir", "s4", "--parallel", "2"], d))
+            for key, argv in runs.items():
+                times[key].append(_timed(argv, d))
+                print(f"    ... {key} {times[key][-1]:.2f} s (load {os.getloadavg()[0]:.1f})", flush=True)
     t = {k: min(v) for k, v in times.items()}
     print(f"    hand-written Optuna + PyTorch   {t['hand']:6.2f} s")
     print(f"    neural run --hpo (tracking on)  {t['ours']:6.2f} s  ratio {t['ours'] / t['hand']:.2f}x (goal <= 1.1)")
     print(f"    neural run --hpo --no-track     {t['ours_notrack']:6.2f} s  ratio {t['ours_notrack'] / t['hand']:.2f}x")
-    print(f"    --parallel 1 {t['p1']:6.2f} s | --parallel 2 {t['p2']:6.2f} s | speed-up {t['p1'] / t['p2']:.2f}x "
+    print(f"    --parallel 1 {t['ours']:6.2f} s | --parallel 2 {t['p2']:6.2f} s | speed-up {t['ours'] / t['p2']:.2f}x "
           f"(goal >= 1.8 on 2 cores; tracking on)")
 
 
@@ -291,13 +292,14 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
     ap.add_argument("--only", choices=("a", "b", "c", "d", "e"), help="print one figure")
+    ap.add_argument("--repeats", type=int, default=2, help="(d): runs of each process; the best counts")
     args = ap.parse_args()
     n = 30 if args.quick else args.trials
     figures = {
         "a": lambda: overhead(n),
         "b": lambda: throughput(8 if args.quick else 60),
         "c": lambda: quality(4 if args.quick else 12, 2 if args.quick else 3),
-        "d": lambda: equal_work(4 if args.quick else 12, 3 if args.quick else 10, 1 if args.quick else 2),
+        "d": lambda: equal_work(4 if args.quick else 12, 3 if args.quick else 10, 1 if args.quick else args.repeats),
         "e": lambda: dask_speedup(4 if args.quick else 8),
     }
     for key, figure in figures.items():
