@@ -18,7 +18,7 @@ from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import LanguageServerProtocol, default_converter
 from pygls.protocol.language_server import lsp_method
 
 from neural_lsp import __version__
@@ -67,9 +67,28 @@ class NeuralProtocol(LanguageServerProtocol):
         return await handler(params)
 
 
+UINTEGER_MAX = 2**31 - 1
+
+
+def _clamped(v: Any) -> int:
+    return min(max(v, 0), UINTEGER_MAX) if isinstance(v, int) and not isinstance(v, bool) else 0
+
+
+def converter() -> Any:
+    """pygls' converter, except that a position outside 0..2**31-1 is clamped instead of
+    failing the whole message: a didChange with a negative line was dropped, and the
+    client's and the server's texts diverged. Offsets then clamp to the document as VS
+    Code's validatePosition does (positions.LineMap.offset)."""
+    conv = default_converter()
+    conv.register_structure_hook(types.Position, lambda obj, _t: types.Position(
+        line=_clamped(obj.get("line")), character=_clamped(obj.get("character"))))
+    return conv
+
+
 class NeuralLanguageServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("neural-lsp", __version__, protocol_cls=NeuralProtocol)
+        super().__init__("neural-lsp", __version__, protocol_cls=NeuralProtocol,
+                         converter_factory=converter)
         self.documents = DocumentStore(on_analysed=self._analysed, on_error=self._analysis_failed)
         self.settings = Settings()
         self.pull_diagnostics = False

@@ -109,3 +109,65 @@ async def _settle(client, uri: str, version: int) -> list[tuple]:
     got = await diagnostics(client, uri, version)
     await asyncio.sleep(0)
     return plain(got)
+
+
+DEEP = ("network Deep {\n  input: (8,)\n  layers:\n    Dense(" + "HPO(choice(" * 300 + "8"
+        + "))" * 300 + ")\n    Dense(" + "(" * 600 + "\n    Dropout(1.5)\n"
+        "    Output(2, activation=\"softmax\")\n  loss: \"sparse_categorical_crossentropy\"\n}\n")
+
+
+async def test_600_deep_program(fresh):
+    """Nesting once raised RecursionError in the analysis: nothing was published for that
+    version, so stale diagnostics stayed and hover and symbols went empty."""
+    uri = open_doc(fresh, "network Deep {\n  input: (8,)\n  layers:\n    Dense(4)\n}\n")
+    await diagnostics(fresh, uri, 1)
+    fresh.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=DEEP)]))
+    got = plain(await diagnostics(fresh, uri, 2))
+    assert [d[4] for d in got].count("N106") == 2
+    assert "N302" in {d[4] for d in got}  # Dropout(1.5), after the deep lines
+    assert got == await reference(fresh, DEEP)
+    td = types.TextDocumentIdentifier(uri=uri)
+    symbols = await fresh.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=td))
+    assert symbols and symbols[0].name == "Deep"
+    hover = await fresh.text_document_hover_async(types.HoverParams(
+        text_document=td, position=types.Position(DEEP.count("\n", 0, DEEP.index("Dropout")), 6)))
+    assert hover is not None and "Dropout" in str(hover.contents)
+
+
+def _change(client, uri: str, version: int, start: tuple[int, int], end: tuple[int, int],
+            text: str) -> None:
+    """A didChange whose range is sent as raw JSON numbers (lsprotocol would refuse to build
+    a negative Position on the client side too)."""
+    client.protocol._send_data({"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_DID_CHANGE, "params": {
+        "textDocument": {"uri": uri, "version": version},
+        "contentChanges": [{"range": {"start": {"line": start[0], "character": start[1]},
+                                      "end": {"line": end[0], "character": end[1]}},
+                            "text": text}]}})
+
+
+@pytest.mark.parametrize("start,end,expect", [
+    ((-1, -4), (0, 0), "# head\n" + PROGRAM),  # before the start: at the start
+    ((0, -3), (0, 0), "# head\n" + PROGRAM),
+    ((400, 0), (500, 9), PROGRAM + "# head\n"),  # past the end: at the end
+    ((-2, 0), (10**12, 0), "# head\n"),  # everything, whatever the client's numbers
+    ((3, 900), (3, 900), PROGRAM.replace('"relu")\n', '"relu")# head\n\n', 1)),
+])
+async def test_out_of_range_edits_are_clamped(fresh, start, end, expect):
+    """Positions outside the document are clamped as VS Code clamps them, so the client's
+    and the server's texts never diverge (a negative one was rejected, the edit lost)."""
+    uri = open_doc(fresh, PROGRAM)
+    await diagnostics(fresh, uri, 1)
+    _change(fresh, uri, 2, start, end, "# head\n")
+    got = plain(await diagnostics(fresh, uri, 2))
+    assert got == await reference(fresh, expect)
+    # and the next, ordinary edit lands where the client thinks it does
+    lines = expect.split("\n")
+    fresh.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(types.Position(len(lines) - 1, 0), types.Position(len(lines) - 1, 0)),
+            text="# tail\n")]))
+    assert plain(await diagnostics(fresh, uri, 3)) == await reference(fresh, expect + "# tail\n")
