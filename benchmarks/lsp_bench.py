@@ -16,6 +16,11 @@ Ratios are ours / floor. Also printed: the in-process analysis time of the same 
 (what the compiler costs), and the time from spawning each server to its initialize answer.
 
     python benchmarks/lsp_bench.py [--samples 30] [--sizes 100,1000,10000]
+
+`--long-line` instead measures one long line of a small program, non-ASCII against the same
+line in ASCII (the baseline): open -> diagnostics, and a code action over the whole
+document. Lines: a run of 46,000 emoji (one N101 now), and 46,000 emoji each followed by a
+comma (46,000 N101s: their positions are converted on the line's one table).
 """
 
 from __future__ import annotations
@@ -236,16 +241,66 @@ async def main_async(args: argparse.Namespace) -> None:
               f"bare pygls {fl * 1000:.0f} ms")
 
 
+LONG_LINES = {  # name: (non-ASCII line, its ASCII baseline: the same tokens and diagnostics)
+    "a run of 46,000 emoji": ("😀" * 46_000, "$" * 46_000),
+    "46,000 emoji between commas": ("😀," * 46_000, "$," * 46_000),
+}
+
+
+def long_line_program(line: str) -> str:
+    return ("network Long {\n  input: (8,)\n  layers:\n    Dense(4)\n" + line + "\n"
+            "    Output(2, activation=\"softmax\")\n  loss: \"sparse_categorical_crossentropy\"\n}\n")
+
+
+async def long_line(text: str, samples: int) -> dict:
+    """Open -> diagnostics and a whole-document code action, `samples` times each."""
+    s = Session([sys.executable, "-m", "neural_lsp"])
+    await s.start()
+    out: dict = {"open": [], "action": [], "diagnostics": 0}
+    end = types.Position(text.count("\n") + 1, 0)
+    for i in range(samples):
+        uri = f"file:///bench/long_{i}.neural"
+        t = time.perf_counter()
+        out["diagnostics"] = await s.open(uri, text)
+        out["open"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        await s.client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(types.Position(0, 0), end),
+            context=types.CodeActionContext(diagnostics=[])))
+        out["action"].append(time.perf_counter() - t)
+        s.client.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+    await s.stop()
+    return out
+
+
+async def long_lines_async(samples: int) -> None:
+    print(f"{'line':<28} {'what':<22} {'non-ASCII med':>14} {'ASCII med':>10} {'ratio':>7}  diagnostics")
+    for name, (wide, narrow) in LONG_LINES.items():
+        mine = await long_line(long_line_program(wide), samples)
+        base = await long_line(long_line_program(narrow), samples)
+        for what, key in (("open -> diagnostics", "open"), ("code action, whole doc", "action")):
+            om, fm = stats(mine[key])[0], stats(base[key])[0]
+            print(f"{name:<28} {what:<22} {om:>12.1f}ms {fm:>8.1f}ms {om / fm:>6.2f}x  "
+                  f"{mine['diagnostics']} / {base['diagnostics']}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--samples", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--long-line", action="store_true",
+                    help="measure a long non-ASCII line against the same line in ASCII")
     ap.add_argument("--sizes", default="100,1000,10000",
                     type=lambda s: [int(x) for x in s.split(",")])
     args = ap.parse_args()
     if args.bare_server:
         bare_server()
+        return
+    if args.long_line:
+        asyncio.run(long_lines_async(max(3, min(args.samples, 5))))
         return
     asyncio.run(main_async(args))
 

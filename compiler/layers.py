@@ -26,6 +26,25 @@ ACTIVATIONS = (
 )
 PADDINGS = ("valid", "same")
 
+# Weight initializers both backends build, as Keras defines them: Keras takes the name, the
+# PyTorch module applies the same distribution to the weight `{w}` ({fan_in}, {fan_out}:
+# the layer's fans; Keras' normal initializers are truncated at 2 std, hence .8796).
+# A name outside this table is N303 at check time, so no backend ignores or rejects it later.
+INITIALIZERS: dict[str, str] = {
+    "glorot_uniform": "nn.init.xavier_uniform_({w})",
+    "glorot_normal": "nn.init.trunc_normal_({w}, std={glorot_std}, a=-2 * {glorot_std}, b=2 * {glorot_std})",
+    "he_uniform": 'nn.init.kaiming_uniform_({w}, nonlinearity="relu")',
+    "he_normal": "nn.init.trunc_normal_({w}, std={he_std}, a=-2 * {he_std}, b=2 * {he_std})",
+    "lecun_uniform": 'nn.init.kaiming_uniform_({w}, nonlinearity="linear")',
+    "lecun_normal": "nn.init.trunc_normal_({w}, std={lecun_std}, a=-2 * {lecun_std}, b=2 * {lecun_std})",
+    "orthogonal": "nn.init.orthogonal_({w})",
+    "random_uniform": "nn.init.uniform_({w}, -0.05, 0.05)",
+    "random_normal": "nn.init.normal_({w}, 0.0, 0.05)",
+    "truncated_normal": "nn.init.trunc_normal_({w}, std=0.05, a=-0.1, b=0.1)",
+    "zeros": "nn.init.zeros_({w})",
+    "ones": "nn.init.ones_({w})",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Param:
@@ -465,7 +484,8 @@ _BIAS = P("use_bias", "bool", True, doc="add a learned bias")
 _PAD = P("padding", "padding", "valid", doc='"valid" (no padding), "same", or an int')
 _FMT = P("data_format", "enum", "channels_last", choices=("channels_last", "channels_first"),
          shape=True, doc="where the channels axis is")
-_INIT = P("kernel_initializer", "str", "glorot_uniform", doc="initializer of the weights")
+_INIT = P("kernel_initializer", "enum", "glorot_uniform", choices=tuple(INITIALIZERS),
+          doc="initializer of the weights")
 _RATE = P("rate", "float", min=0.0, max=1.0, max_open=True, doc="fraction of inputs dropped")
 
 

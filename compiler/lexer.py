@@ -13,6 +13,10 @@ _COMMENT = r"(?:\#|//)[^\n]*"
 # Text holding no token: blanks, line breaks, comments.
 GAP = re.compile(rf"(?:{_BLANK}|\n|{_COMMENT})*")
 
+# A character no token starts with; a run of them (blanks between) is one N101, not one
+# per character: a pasted line of 46,000 emoji was 46,000 diagnostics.
+_BAD = r"""(?:(?![ \t\r\f\v\ufeff\nA-Za-z0-9_"'(){}\[\],:=@*;+\-#]|//|\.\d).)"""
+
 # Leading blanks are folded into each match: half as many matches as a separate ws token.
 _TOKEN = re.compile(
     rf"""
@@ -25,7 +29,7 @@ _TOKEN = re.compile(
     |(?P<str>"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')
     |(?P<punct>[(){{}}\[\],:=@*;+-])
     |(?P<open_str>["'])
-    |(?P<bad>.)
+    |(?P<bad>{_BAD}+(?:{_BLANK}+{_BAD}+)*)
     |(?P<end>$)
     )
     """,
@@ -119,7 +123,10 @@ def _scan(text: str, pos0: int, toks: Tokens, line_start: int, at_bol: bool, n: 
             toks.comments.append((m.group(kind), pos, end))
             continue
         if kind == "bad":
-            toks.diagnostics.append(dg.make("N101", f"invalid character {text[pos]!r}", pos, end))
+            run = end - pos
+            what = (f"invalid character {text[pos]!r}" if run == 1 else
+                    f"invalid characters {text[pos]!r} ... {text[end - 1]!r} ({run:,} characters)")
+            toks.diagnostics.append(dg.make("N101", what, pos, end))
             continue
         if kind == "open_str":
             # An unterminated string: report it and take the rest of the line as its text.

@@ -8,7 +8,7 @@ columns are converted to the negotiated encoding (only for lines that are not AS
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from lsprotocol import types
 
@@ -41,22 +41,73 @@ def units(segment: str, encoding: str) -> int:
     return len(segment.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def _char_units(ch: str, encoding: str) -> int:
+# Characters longer than one code unit: above U+FFFF in UTF-16, above U+007F in UTF-8.
+_WIDE = {UTF16: re.compile("[\U00010000-\U0010FFFF]"), UTF8: re.compile("[^\x00-\x7f]")}
+
+
+def _extra_units(ch: str, encoding: str) -> int:
+    """Code units of `ch` beyond the first."""
     if encoding == UTF8:
-        return len(ch.encode("utf-8", "surrogatepass"))
-    return 2 if ord(ch) > 0xFFFF else 1
+        return len(ch.encode("utf-8", "surrogatepass")) - 1
+    return 1
+
+
+class _Wide:
+    """Where a non-ASCII line's wide characters are: a column is then a binary search, not
+    an encoding of the line's prefix (which made N positions on one line cost N x line)."""
+
+    __slots__ = ("at", "extra")
+
+    def __init__(self, line: str, encoding: str) -> None:
+        self.at: list[int] = []  # offsets in the line of the wide characters
+        self.extra: list[int] = [0]  # extra units of the wide characters before at[i]
+        total = 0
+        for m in _WIDE[UTF8 if encoding == UTF8 else UTF16].finditer(line):
+            self.at.append(m.start())
+            total += _extra_units(m.group(), encoding)
+            self.extra.append(total)
+
+    def units(self, i: int) -> int:
+        """Code units of the line's first i characters."""
+        return i + self.extra[bisect_left(self.at, i)]
+
+    def index(self, units: int) -> int:
+        """The first character at or after code unit `units` (a unit inside a character
+        lands after it, as the loop this replaces did)."""
+        at, extra = self.at, self.extra
+        lo, hi = 0, len(at)
+        while lo < hi:  # wide characters starting before `units`
+            mid = (lo + hi) // 2
+            if at[mid] + extra[mid] < units:
+                lo = mid + 1
+            else:
+                hi = mid
+        i = units - extra[lo]
+        return max(i, at[lo - 1] + 1) if lo else i
 
 
 class LineMap:
     """Position conversions for one text; build once per document version."""
 
-    __slots__ = ("text", "starts", "encoding", "ascii")
+    __slots__ = ("text", "starts", "encoding", "ascii", "wide")
 
     def __init__(self, text: str, encoding: str = UTF16) -> None:
         self.text = text
         self.encoding = encoding
         self.starts = line_starts(text)
         self.ascii = encoding == UTF32 or text.isascii()
+        self.wide: dict[int, _Wide | None] = {}  # by line, built when first asked
+
+    def _wide(self, line: int) -> _Wide | None:
+        """The line's wide characters (None for a line with none), built once."""
+        try:
+            return self.wide[line]
+        except KeyError:
+            seg = self.text[self.starts[line]:self.line_end(line)]
+            w = self.wide[line] = None if seg.isascii() else _Wide(seg, self.encoding)
+            if w is not None and not w.at:
+                w = self.wide[line] = None
+            return w
 
     def edited(self, start: int, end: int, new: str) -> LineMap:
         """The map of this text with [start, end) replaced by `new`: the line starts before
@@ -80,6 +131,7 @@ class LineMap:
         m.starts = [*starts[:i], *inner, *(s + delta for s in starts[j:])] if delta or inner \
             or i != j else [*starts[:i], *starts[j:]]
         m.ascii = self.encoding == UTF32 or text.isascii()
+        m.wide = {}
         return m
 
     @property
@@ -106,7 +158,8 @@ class LineMap:
         offset = min(offset, self.line_end(line))
         if self.ascii:
             return types.Position(line, offset - start)
-        return types.Position(line, units(self.text[start:offset], self.encoding))
+        w = self._wide(line)
+        return types.Position(line, offset - start if w is None else w.units(offset - start))
 
     def range(self, start: int, end: int) -> types.Range:
         return types.Range(self.position(start), self.position(max(start, end)))
@@ -120,17 +173,10 @@ class LineMap:
         start = self.starts[line]
         end = self.line_end(line)
         character = max(0, character)
-        if self.ascii:
+        w = None if self.ascii else self._wide(line)
+        if w is None:
             return min(start + character, end)
-        seg = self.text[start:end]
-        if seg.isascii():
-            return min(start + character, end)
-        count = 0
-        for i, ch in enumerate(seg):
-            if count >= character:
-                return start + i
-            count += _char_units(ch, self.encoding)
-        return end
+        return min(start + w.index(character), end)
 
     def units(self, segment: str) -> int:
         return units(segment, self.encoding)

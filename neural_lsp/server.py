@@ -107,8 +107,10 @@ class NeuralLanguageServer(LanguageServer):
         return v
 
     def setup(self, params: types.InitializeParams) -> None:
-        self.documents.encoding = str(ServerCapabilitiesBuilder.choose_position_encoding(
-            params.capabilities))
+        # The enum's value ("utf-16"): str() of it is "PositionEncodingKind.Utf16", which no
+        # comparison with positions.UTF16/UTF8/UTF32 matches.
+        chosen = ServerCapabilitiesBuilder.choose_position_encoding(params.capabilities)
+        self.documents.encoding = getattr(chosen, "value", str(chosen))
         self.pull_diagnostics = self.capability("text_document.diagnostic") is not None
         opts = params.initialization_options
         if isinstance(opts, dict) and opts:

@@ -25,6 +25,7 @@ from compiler.codegen.common import (
 )
 from compiler.datasets import default_dataset
 from compiler.dims import Shape, fmt
+from compiler.layers import INITIALIZERS
 from compiler.model import LayerIR, NetworkIR
 from compiler.shapes import NetworkShapes
 
@@ -95,6 +96,21 @@ class Gen:
         self.emit("x = " + tpl.format(x="x", dim=dim))
 
 
+def init_weight(g: Gen, layer: LayerIR, module: str, fan_in: int, fan_out: int) -> None:
+    """A kernel_initializer written in the program, applied as Keras defines it (the table
+    in compiler.layers); none written keeps PyTorch's own default."""
+    name = layer.params.get("kernel_initializer")
+    if not isinstance(name, str):
+        return
+    tpl = INITIALIZERS.get(name)
+    if tpl is None:
+        raise unsupported(BACKEND, f"kernel_initializer {name!r}", layer)
+    trunc = 0.87962566103423978  # the std of a unit normal truncated at 2 std
+    g.init.append("        " + tpl.format(
+        w=f"{module}.weight", glorot_std=repr(math.sqrt(2 / (fan_in + fan_out)) / trunc),
+        he_std=repr(math.sqrt(2 / fan_in) / trunc), lecun_std=repr(math.sqrt(1 / fan_in) / trunc)))
+
+
 def _tuple(v, n: int) -> tuple:
     return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
@@ -138,6 +154,7 @@ def conv(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape, n: int) -> None:
         padding = pad
     m = g.attr(f"conv{n}d", f"nn.Conv{n}d({s[n]}, {p['filters']}, kernel_size={k}, stride={st}, "
                f"padding={padding}, dilation={dil}, bias={p.get('use_bias', True)})")
+    init_weight(g, layer, m, s[n] * math.prod(k), p["filters"] * math.prod(k))
     g.emit(f"x = {m}(x)")
     g.activation(p.get("activation"), layer)
 
@@ -230,6 +247,7 @@ def global_pool(kind: str, n: int) -> Callable:
 def dense(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
     g.to_last()
     m = g.attr("linear", f"nn.Linear({s[-1]}, {p['units']}, bias={p.get('use_bias', True)})")
+    init_weight(g, layer, m, s[-1], p["units"])
     g.emit(f"x = {m}(x)")
     g.activation(p.get("activation"), layer)
 

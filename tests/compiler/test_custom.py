@@ -68,3 +68,9 @@ def test_dicts_never_reach_a_hash():
     assert "N202" in codes(a)
     assert a.networks[0].space.params[0].name == "layers[0].Dense.units"
     assert a.networks[0].space.params[0].describe().startswith("custom: option1, option2")
+
+
+def test_a_run_of_invalid_characters_is_one_diagnostic():
+    a = analyze(net('Dense(4) ' + "😀" * 1000 + " $ é"))
+    assert codes(a).count("N101") == 1
+    assert text_of(a, find(a, "N101")) == "😀" * 1000 + " $ é"

@@ -171,3 +171,19 @@ async def test_out_of_range_edits_are_clamped(fresh, start, end, expect):
             range=types.Range(types.Position(len(lines) - 1, 0), types.Position(len(lines) - 1, 0)),
             text="# tail\n")]))
     assert plain(await diagnostics(fresh, uri, 3)) == await reference(fresh, expect + "# tail\n")
+
+
+async def test_long_emoji_line(fresh):
+    """A run of invalid characters is one N101 (46,000 emoji were 46,000 diagnostics), and
+    columns after it count UTF-16 units."""
+    from tests.lsp.conftest import position
+
+    line = "    " + "😀" * 5_000 + " Dropout(1.5)"
+    text = PROGRAM.replace("    Flatten()\n", line + "\n    Flatten()\n")
+    uri = open_doc(fresh, text)
+    got = await diagnostics(fresh, uri, 1)
+    n101 = [d for d in got if d.code == "N101"]
+    assert len(n101) == 1
+    assert n101[0].range.end == position(text, text.index(" Dropout(1.5)"))
+    rates = [d.range.start for d in got if d.code == "N302"]
+    assert position(text, text.index("1.5")) in rates
