@@ -66,7 +66,7 @@ UNICODE = """# ünïcödé 😀 comment with \u2028 and \x85 inside
 network U {
   input: (28, 28, 1)
   layers:
-    Conv2D(8, (3, 3), kernel_initializer="é😀", padding="sme")
+    Conv2D(8, HPO(custom({"é😀": (3, 3)})), padding="sme")
     Flatten()
     Output(10, activation="softmax")
 }
