@@ -123,4 +123,4 @@ def test_initializers_are_checked_and_applied_by_pytorch():
     src = PROGRAM.format(shape="(8,)", layer='Dense(16, kernel_initializer="he_uniform")')
     code = generate_code(src, "pytorch")
     assert 'nn.init.kaiming_uniform_(self.linear0.weight, nonlinearity="relu")' in code
-    assert 'kernel_initializer="he_uniform"' in generate_code(src, "tensorflow")
+    assert "kernel_initializer='he_uniform'" in generate_code(src, "tensorflow")
