@@ -108,6 +108,8 @@ def read_document(path: str | os.PathLike[str]) -> tuple[Any, Problem | None]:
         return json.loads(text), None
     except ValueError as exc:
         return None, Problem("corrupt", name, f"is not valid JSON ({exc})")
+    except RecursionError:
+        return None, Problem("corrupt", name, "is nested deeper than JSON can be read")
 
 
 def check_metadata(meta: Any) -> Problem | None:

@@ -248,7 +248,7 @@ class JsonlReader:
 def _parse(raw: bytes) -> dict[str, Any] | None:
     try:
         record = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # [[[[... deeper than json parses
         return None
     return record if record_problem(record) is None else None
 

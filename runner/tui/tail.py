@@ -33,7 +33,7 @@ def parse_lines(lines: list[bytes]) -> tuple[list[dict[str, Any]], int]:
         return [], 0
     try:
         batch = json.loads(b"[" + b",".join(lines) + b"]")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # [[[[... deeper than json parses
         batch = None
     if batch is not None and all(record_problem(r) is None for r in batch):
         return batch, 0
@@ -43,7 +43,7 @@ def parse_lines(lines: list[bytes]) -> tuple[list[dict[str, Any]], int]:
             continue
         try:
             record = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             record = None
         if record_problem(record) is None:
             records.append(record)

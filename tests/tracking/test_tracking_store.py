@@ -96,3 +96,20 @@ def test_folder_lock_is_reentrant(tmp_path):
     with locked(tmp_path), locked(tmp_path):  # a second flock in-process would deadlock
         update_json(tmp_path / "x.json", lambda d: {"n": 1}, {})
     assert read_json(tmp_path / "x.json") == {"n": 1}
+
+
+def test_a_line_nested_deeper_than_json_reads_is_a_skipped_line(tmp_path):
+    from runner.tracking.reading import read_document
+    from runner.tui.tail import parse_lines
+
+    deep = b"[" * 100_000
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(b'{"step":0}\n' + deep + b'\n{"step":2}\n')
+    with pytest.warns(StoreWarning, match=r"m\.jsonl:2: skipped corrupt line"):
+        assert [r["step"] for r in read_jsonl(path)] == [0, 2]
+    records, bad = parse_lines([b'{"step":0}', deep])
+    assert [r["step"] for r in records] == [0] and bad == 1
+    meta = tmp_path / "metadata.json"
+    meta.write_bytes(deep)
+    document, problem = read_document(meta)
+    assert document is None and "nested deeper" in problem.reason
