@@ -263,8 +263,9 @@ class Space:
                     cont += 1
                 else:
                     discrete *= c
-            return f"continuous ({cont} continuous parameter{'s' if cont != 1 else ''} × {discrete:,} discrete combinations)"
-        return f"{n:,} configuration{'s' if n != 1 else ''}"
+            return (f"continuous ({cont} continuous parameter{'s' if cont != 1 else ''} × "
+                    f"{count_text(discrete)} discrete combinations)")
+        return f"{count_text(n)} configuration{'s' if n != 1 else ''}"
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default() for p in self.params}
@@ -298,3 +299,20 @@ class Space:
                 raise KeyError(k)
             out[k] = by[k].parse_public(v)
         return out
+
+
+def count_text(n: int) -> str:
+    """`1,024`, or `about 1.3e30103` for a count too long to print in full.
+
+    A space of 100,000 two-way choices has 2**100000 configurations: Python refuses to turn
+    an int of more than 4,300 digits into text, and nobody reads 30,000 digits anyway.
+    """
+    if n < 10**15:
+        return f"{n:,}"
+    shift = max(0, n.bit_length() - 60)
+    exponent = math.log10(n >> shift) + shift * math.log10(2)
+    whole = math.floor(exponent)
+    mantissa = round(10 ** (exponent - whole), 1)
+    if mantissa >= 10:  # 9.96 shows as 1.0 of the next power
+        mantissa, whole = mantissa / 10, whole + 1
+    return f"about {mantissa:.1f}e{whole}"

@@ -148,3 +148,12 @@ def test_every_hpo_node_has_a_param(a):
         for e in n.train:
             walk(e)
     assert len(nodes) == len(a.networks[0].space)
+
+
+def test_a_space_too_large_to_print_is_described_not_raised():
+    # 20,000 two-way choices: 2**20000 has 6,021 digits, past the 4,300 Python will print.
+    layers = "\n".join('    Dense(HPO(choice(16, 32)), activation="relu")' for _ in range(20_000))
+    text = (f"network Big {{\n  input: (4,)\n  layers:\n{layers}\n    Output(2)\n"
+            '  loss: "mse"\n  optimizer: Adam(learning_rate=0.001)\n}\n')
+    (net,) = analyze(text).networks
+    assert net.space.describe_size() == "about 4.0e6020 configurations"
