@@ -41,7 +41,7 @@ def serve(args: argparse.Namespace) -> int:
         return 0
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="neural-lsp %(levelname)s %(name)s: %(message)s")
-    from neural_lsp.features import build_server
+    from neural_lsp.handlers import build_server
 
     server = build_server()
     if args.tcp is not None:

@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 
 from compiler.analysis import analyze
-from neural_lsp.formatting import NotFormatted, fingerprint, format_checked, format_text
+from neural_lsp.features.formatting import NotFormatted, fingerprint, format_checked, format_text
 from tests.lsp.conftest import EXAMPLES, apply_edits, open_doc, server_fixture
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -11,8 +11,8 @@ import pytest
 from lsprotocol import types
 
 from compiler.analysis import analyze
-from neural_lsp.documents import DocumentStore, Snapshot
-from neural_lsp.positions import UTF16, LineMap
+from neural_lsp.core.documents import DocumentStore, Snapshot
+from neural_lsp.core.positions import UTF16, LineMap
 from tests.lsp.conftest import diagnostics, open_doc, position, server_fixture
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -159,7 +159,8 @@ async def test_typing_anything_in_layer_lines_keeps_every_answer_exact(client):
 async def test_hovers_right_after_edits_equal_a_fresh_analysis():
     """In process, many positions: a hover answered before the statements after the edits
     have taken their offset moves (as the server answers one) is a fresh analysis's hover."""
-    from neural_lsp import features, hover
+    from neural_lsp import handlers
+    from neural_lsp.features import hover
 
     rng = random.Random(17)
     snippets = ["1", "77", "", ", 2", "x", "HPO(choice(3, 5))", "\n    Dense(4)", "=", " Dense(2)"]
@@ -191,7 +192,7 @@ async def test_hovers_right_after_edits_equal_a_fresh_analysis():
         # network applies every move first)
         body = range(text.index("layers:"), text.index("  loss:"))
         for offset in [*rng.sample(body, 25), *rng.sample(range(len(text)), 5)]:
-            got = features.hover_at(store, snap, offset)
+            got = handlers.hover_at(store, snap, offset)
             want = hover.hover(want_snap, offset)
             assert got == want, (offset, text[offset - 10:offset + 10])
     assert lazy >= 10, lazy
@@ -203,7 +204,8 @@ async def test_hovers_after_a_long_insertion_find_the_statements_after_it():
     """A long insertion in one statement: the short statements after it, still in their old
     offsets, would sort before it by those; a hover on each of them (a layer, an HPO
     expression and its parameter) is found by reading them through the list."""
-    from neural_lsp import features, hover
+    from neural_lsp import handlers
+    from neural_lsp.features import hover
 
     body = "\n".join(["    Dense(4)", "    Flatten()", "    Dense(HPO(choice(8, 16)))", "    Dropout(0.5)"] * 6)
     text = ("network Lazy {\n  input: (16,)\n  layers:\n" + body +
@@ -222,14 +224,14 @@ async def test_hovers_after_a_long_insertion_find_the_statements_after_it():
     want_snap = Snapshot("file:///fresh.neural", 1, analyze(text), LineMap(text, UTF16))
     for needle in ["Flatten", "Dense(HPO", "HPO(choice", "choice(8", "Dropout", "Output"]:
         offset = text.index(needle, at + len(comment)) + 1
-        got = features.hover_at(store, snap, offset)
+        got = handlers.hover_at(store, snap, offset)
         assert got is not None and got == hover.hover(want_snap, offset), needle
     store.shutdown()
     await asyncio.sleep(0)
 
 
 async def test_line_map_of_an_edit_equals_reading_the_text_again():
-    from neural_lsp.positions import LineMap
+    from neural_lsp.core.positions import LineMap
 
     rng = random.Random(3)
     for _ in range(5000):

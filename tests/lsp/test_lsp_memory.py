@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from neural_lsp import memory
-from neural_lsp.memory import Reclaimer
+from neural_lsp.core import memory
+from neural_lsp.core.memory import Reclaimer
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

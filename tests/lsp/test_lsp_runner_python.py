@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from neural_lsp import jobs
+from neural_lsp.core import jobs
 
 
 def test_runner_runs_in_the_servers_interpreter_by_default(monkeypatch):

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 
-from neural_lsp.positions import UTF8, UTF16, UTF32, LineMap
+from neural_lsp.core.positions import UTF8, UTF16, UTF32, LineMap
 from tests.fuzzing import examples
 from tests.lsp.conftest import offset_of, position
 

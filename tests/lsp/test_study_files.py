@@ -12,8 +12,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from neural_lsp import study_files
-from neural_lsp.study_files import StoreReader
+from neural_lsp.results import study_files
+from neural_lsp.results.study_files import StoreReader
 from tests.fuzzing import examples
 
 optuna = pytest.importorskip("optuna")

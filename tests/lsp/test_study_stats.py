@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from compiler.analysis import analyze
-from neural_lsp import study_stats
-from neural_lsp.study_files import Study, Trial
+from neural_lsp.results import study_stats
+from neural_lsp.results.study_files import Study, Trial
 
 PROGRAM = """network N {
   input: (8,)

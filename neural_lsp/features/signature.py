@@ -6,9 +6,9 @@ from lsprotocol import types
 
 from compiler import vocab
 from compiler.layers import lookup
-from neural_lsp import context
-from neural_lsp.completion import params_of, signature_of
-from neural_lsp.documents import Snapshot
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.features.completion import params_of, signature_of
+from neural_lsp.query import context
 
 
 def signature_help(snap: Snapshot, offset: int) -> types.SignatureHelp | None:

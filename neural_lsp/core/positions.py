@@ -161,6 +161,14 @@ class LineMap:
         w = self._wide(line)
         return types.Position(line, offset - start if w is None else w.units(offset - start))
 
+    def column(self, line: int, offset: int) -> int:
+        """The column (in code units) of `offset`, which lies on `line`."""
+        start = self.starts[line]
+        if self.ascii:
+            return offset - start
+        w = self._wide(line)
+        return offset - start if w is None else w.units(offset - start)
+
     def range(self, start: int, end: int) -> types.Range:
         return types.Range(self.position(start), self.position(max(start, end)))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.dims import fmt
-from neural_lsp import describe, locate
-from neural_lsp.documents import Snapshot
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.query import describe, locate
 
 
 def network_shape(snap: Snapshot, offset: int) -> dict[str, Any] | None:

@@ -1,7 +1,8 @@
 """The pygls server: documents, settings, publishing, logging and the handler wrapper.
 
-Features (features.py) turn requests into calls of pure modules over one analysed
-snapshot; this module owns everything stateful.
+Handlers (neural_lsp.handlers) turn requests into calls of the feature modules over one
+analysed snapshot; this module owns everything stateful. What it replaces inside pygls is
+in core.pygls_overrides.
 """
 
 from __future__ import annotations
@@ -16,73 +17,19 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, default_converter
-from pygls.protocol.language_server import lsp_method
 
 from neural_lsp import __version__
-from neural_lsp import diagnostics as diag
-from neural_lsp.documents import Document, DocumentStore, Snapshot
-from neural_lsp.experiments import Results, refresh
-from neural_lsp.settings import Settings
+from neural_lsp.core.documents import Document, DocumentStore, Snapshot
+from neural_lsp.core.pygls_overrides import NeuralProtocol, converter
+from neural_lsp.core.settings import Settings
+from neural_lsp.features import diagnostics as diag
+from neural_lsp.results.experiments import Results, refresh
 
 log = logging.getLogger("neural_lsp")
 
 CONFIG_SECTION = "neural"
-
-
-class NeuralProtocol(LanguageServerProtocol):
-    """pygls' protocol with document sync and executeCommand routed to our server.
-
-    pygls' own handlers would also keep a copy of every document with a different line
-    model; `DocumentStore` is the only copy here.
-    """
-
-    _server: NeuralLanguageServer
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
-        td = params.text_document
-        self._server.guard("didOpen", lambda: self._server.documents.open(
-            td.uri, td.text, td.version, td.language_id))
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> None:
-        td = params.text_document
-        self._server.guard("didChange", lambda: self._server.documents.change(
-            td.uri, td.version, list(params.content_changes)))
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:
-        self._server.guard("didClose", lambda: self._server.closed(params.text_document.uri))
-
-    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
-    async def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
-        # The whole params object reaches the command (pygls would pass only the arguments):
-        # commands need the client's workDoneToken. Being async, a $/cancelRequest cancels it.
-        handler = self.fm.commands.get(params.command)
-        if handler is None:
-            raise JsonRpcInvalidParams(f"unknown command {params.command!r}")
-        return await handler(params)
-
-
-UINTEGER_MAX = 2**31 - 1
-
-
-def _clamped(v: Any) -> int:
-    return min(max(v, 0), UINTEGER_MAX) if isinstance(v, int) and not isinstance(v, bool) else 0
-
-
-def converter() -> Any:
-    """pygls' converter, except that a position outside 0..2**31-1 is clamped instead of
-    failing the whole message: a didChange with a negative line was dropped, and the
-    client's and the server's texts diverged. Offsets then clamp to the document as VS
-    Code's validatePosition does (positions.LineMap.offset)."""
-    conv = default_converter()
-    conv.register_structure_hook(types.Position, lambda obj, _t: types.Position(
-        line=_clamped(obj.get("line")), character=_clamped(obj.get("character"))))
-    return conv
 
 
 class NeuralLanguageServer(LanguageServer):
@@ -143,13 +90,7 @@ class NeuralLanguageServer(LanguageServer):
                 self.config_ready.set_result(None)
 
     def settings_changed(self) -> None:
-        if self.pull_diagnostics:
-            if self.capability("workspace.diagnostics.refresh_support"):
-                self.protocol.send_request(types.WORKSPACE_DIAGNOSTIC_REFRESH, None)
-        else:
-            for doc in list(self.documents.docs.values()):
-                if doc.snapshot is not None and doc.snapshot.version == doc.version:
-                    self.publish(doc, doc.snapshot)
+        self.diagnostics_again()
         if self.capability("workspace.inlay_hint.refresh_support"):
             self.protocol.send_request(types.WORKSPACE_INLAY_HINT_REFRESH, None)
 
@@ -173,7 +114,7 @@ class NeuralLanguageServer(LanguageServer):
 
     def diagnostics(self, snap: Snapshot) -> list[types.Diagnostic]:
         """The compiler's diagnostics, then the insights from the document's store."""
-        from neural_lsp import insights  # (not at start-up: it brings the compiler)
+        from neural_lsp.features import insights  # (not at start-up: it brings the compiler)
 
         level = self.settings.diagnostics_level
         items = diag.for_snapshot(snap, level)
@@ -185,14 +126,19 @@ class NeuralLanguageServer(LanguageServer):
 
     def results_changed(self) -> None:
         """A store changed: insights are published again, lenses and hints refreshed."""
+        self.diagnostics_again()
+        refresh(self)
+
+    def diagnostics_again(self) -> None:
+        """Every open document's diagnostics are sent again (pushed), or the client is asked
+        to pull them again."""
         if self.pull_diagnostics:
             if self.capability("workspace.diagnostics.refresh_support"):
                 self.protocol.send_request(types.WORKSPACE_DIAGNOSTIC_REFRESH, None)
-        else:
-            for doc in list(self.documents.docs.values()):
-                if doc.snapshot is not None and doc.snapshot.version == doc.version:
-                    self.publish(doc, doc.snapshot)
-        refresh(self)
+            return
+        for doc in list(self.documents.docs.values()):
+            if doc.snapshot is not None and doc.snapshot.version == doc.version:
+                self.publish(doc, doc.snapshot)
 
     def publish(self, doc: Document, snap: Snapshot) -> None:
         try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from compiler.layers import lookup
 from compiler.syntax import HPO, Branch, Call, Const, DictV, Ident, Num, Str
-from neural_lsp import walk
-from neural_lsp.advertised import TOKEN_TYPES
-from neural_lsp.documents import Snapshot
+from neural_lsp.core.advertised import TOKEN_TYPES
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.query import walk
 
 _T = {t: i for i, t in enumerate(TOKEN_TYPES)}
 DECL, LIB = 1, 2
@@ -123,7 +123,7 @@ def encode(snap: Snapshot, start: int = 0, end: int | None = None) -> list[int]:
     Tokens are sorted, so lines are found by walking forward (no bisection, no Position
     objects): linear in the number of tokens."""
     lines = snap.lines
-    text, starts, plain = snap.text, lines.starts, lines.ascii
+    starts = lines.starts
     n_lines = len(starts)
     data: list[int] = []
     prev_line = prev_char = 0
@@ -135,14 +135,11 @@ def encode(snap: Snapshot, start: int = 0, end: int | None = None) -> list[int]:
         last_end = e
         while line + 1 < n_lines and starts[line + 1] <= s:
             line += 1
-        ls = starts[line]
         e = min(e, lines.line_end(line))
         if e <= s:
             continue
-        if plain:
-            col, length = s - ls, e - s
-        else:
-            col, length = lines.units(text[ls:s]), lines.units(text[s:e])
+        col = lines.column(line, s)
+        length = lines.column(line, e) - col
         dl = line - prev_line
         data.extend((dl, col - prev_char if dl == 0 else col, length, t, m))
         prev_line, prev_char = line, col

@@ -6,8 +6,8 @@ from lsprotocol import types
 
 from compiler.layers import lookup
 from compiler.lexer import tokenize
-from neural_lsp import locate, walk
-from neural_lsp.documents import Snapshot
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.query import locate, walk
 
 
 class RenameError(ValueError):

@@ -12,12 +12,12 @@ from compiler.diagnostics import Diagnostic, Fix, make
 from compiler.render import literal, render
 from compiler.space import HPOParam
 from compiler.syntax import HPO, Num
-from neural_lsp import study_match, study_stats
-from neural_lsp.advertised import APPLY_BEST
-from neural_lsp.documents import Snapshot
-from neural_lsp.formatting import line_edits
-from neural_lsp.results_lens import number
-from neural_lsp.study_files import Study, View
+from neural_lsp.core.advertised import APPLY_BEST
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.features.formatting import line_edits
+from neural_lsp.features.results_lens import number
+from neural_lsp.results import study_match, study_stats
+from neural_lsp.results.study_files import Study, View
 
 
 def diagnostics(snap: Snapshot, view: View | None) -> list[Diagnostic]:

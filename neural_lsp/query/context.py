@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from compiler.lexer import tokenize
 from compiler.parser import SECTION_KEYS
 from compiler.syntax import Define, Network
-from neural_lsp import walk
+from neural_lsp.query import walk
 
 KEY, VALUE, AFTER = "key", "value", "after"  # what comes next inside a frame
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from neural_lsp.documents import Snapshot
+from neural_lsp.core.documents import Snapshot
 
 SOURCE = "neural"
 

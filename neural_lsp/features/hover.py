@@ -8,8 +8,8 @@ from lsprotocol import types
 
 from compiler.layers import lookup
 from compiler.syntax import Call, Network
-from neural_lsp import describe, locate, walk
-from neural_lsp.documents import Snapshot
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.query import describe, locate, walk
 
 MAX_OCCURRENCES = 6
 MAX_ROWS = 12

@@ -5,10 +5,10 @@ range with the trials' count and best / mean metric, and how much it matters."""
 from __future__ import annotations
 
 from compiler.space import HPOParam
-from neural_lsp import study_match, study_stats
-from neural_lsp.documents import Snapshot
-from neural_lsp.results_lens import counts_text, number
-from neural_lsp.study_files import Study, View
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.features.results_lens import counts_text, number
+from neural_lsp.results import study_match, study_stats
+from neural_lsp.results.study_files import Study, View
 
 
 def section(snap: Snapshot, view: View | None, param: HPOParam, networks: list) -> str | None:

@@ -21,8 +21,8 @@ from typing import Any
 
 from lsprotocol import types
 
-from neural_lsp.memory import Reclaimer
-from neural_lsp.positions import UTF16, LineMap
+from neural_lsp.core.memory import Reclaimer
+from neural_lsp.core.positions import UTF16, LineMap
 
 
 class AnalysisFailed(RuntimeError):

@@ -18,7 +18,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from neural_lsp.study_files import StoreReader, View
+from neural_lsp.results.study_files import StoreReader, View
 
 POLL_S = 1.0
 FIRST_POLL_S = 5.0  # a request waits at most this long for a store's first reading
@@ -39,7 +39,7 @@ class Results:
     # ------------------------------------------------------------------ where
     def base_for(self, uri: str) -> str | None:
         """The store directory of a document (None: not a file, and no workspace)."""
-        from neural_lsp.commands import roots, workdir
+        from neural_lsp.features.commands import roots, workdir
 
         path = to_fs_path(uri) if uri.startswith("file:") else None
         ws = roots(self.server)

@@ -21,8 +21,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcRequestCancelled
 from pygls.uris import from_fs_path, to_fs_path
 
-from neural_lsp import jobs
-from neural_lsp.progress import WorkDone
+from neural_lsp.core import jobs
+from neural_lsp.core.progress import WorkDone
 
 RUN_HPO = "neural.server.runHpo"
 COMPILE = "neural.server.compile"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from neural_lsp import study_match, study_stats
-from neural_lsp.documents import Snapshot
-from neural_lsp.results_lens import number
-from neural_lsp.study_files import View
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.features.results_lens import number
+from neural_lsp.results import study_match, study_stats
+from neural_lsp.results.study_files import View
 
 
 def best_value_hints(snap: Snapshot, view: View | None, start: int, end: int) -> list[types.InlayHint]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from lsprotocol import types
 
 from compiler.syntax import HPO, Branch, Call, LayerStmt, Network
-from neural_lsp import describe, walk
-from neural_lsp.documents import Snapshot
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.query import describe, walk
 
 S = types.SymbolKind
 

@@ -13,9 +13,9 @@ from lsprotocol import types
 from compiler import vocab
 from compiler.layers import ACTIVATIONS, LAYERS, PADDINGS, canonical_names, lookup
 from compiler.syntax import Define, Network
-from neural_lsp import context as ctxmod
-from neural_lsp.context import AFTER, KEY, VALUE, Context, Frame
-from neural_lsp.documents import Snapshot
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.query import context as ctxmod
+from neural_lsp.query.context import AFTER, KEY, VALUE, Context, Frame
 
 K = types.CompletionItemKind
 HPO_KINDS = ("choice", "range", "log_range", "custom")

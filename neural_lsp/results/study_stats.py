@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.space import HPOParam
-from neural_lsp.study_files import Study, Trial
+from neural_lsp.results.study_files import Study, Trial
 
 BINS = 5  # a continuous range is summarised in this many equal parts (log parts for log_range)
 EDGE = 0.05  # "at the edge": within this fraction of the range's width from a bound

@@ -14,10 +14,10 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from neural_lsp.advertised import APPLY_BEST, LEGEND, SOURCE_KINDS
-from neural_lsp.commands import COMMANDS, REQUEST_FAILED
-from neural_lsp.documents import ContentModified, DocumentStore, Snapshot
-from neural_lsp.server import NeuralLanguageServer, safe, safe_command
+from neural_lsp.core.advertised import APPLY_BEST, LEGEND, SOURCE_KINDS
+from neural_lsp.core.documents import ContentModified, DocumentStore, Snapshot
+from neural_lsp.core.server import NeuralLanguageServer, safe, safe_command
+from neural_lsp.features.commands import COMMANDS, REQUEST_FAILED
 
 NETWORK_SHAPE = "neural/networkShape"
 
@@ -40,22 +40,22 @@ class _OnFirstUse:
         return getattr(m, attr)
 
 
-actions = _OnFirstUse("neural_lsp.actions")
-completion_mod = _OnFirstUse("neural_lsp.completion")
-diag = _OnFirstUse("neural_lsp.diagnostics")
-formatting = _OnFirstUse("neural_lsp.formatting")
-hover_mod = _OnFirstUse("neural_lsp.hover")
-inlay = _OnFirstUse("neural_lsp.inlay")
-insights = _OnFirstUse("neural_lsp.insights")
-locate = _OnFirstUse("neural_lsp.locate")
-macros = _OnFirstUse("neural_lsp.macros")
-results_hover = _OnFirstUse("neural_lsp.results_hover")
-results_inlay = _OnFirstUse("neural_lsp.results_inlay")
-results_lens = _OnFirstUse("neural_lsp.results_lens")
-semantic = _OnFirstUse("neural_lsp.semantic")
-shape_query = _OnFirstUse("neural_lsp.shape_query")
-signature = _OnFirstUse("neural_lsp.signature")
-symbols = _OnFirstUse("neural_lsp.symbols")
+actions = _OnFirstUse("neural_lsp.features.actions")
+completion_mod = _OnFirstUse("neural_lsp.features.completion")
+diag = _OnFirstUse("neural_lsp.features.diagnostics")
+formatting = _OnFirstUse("neural_lsp.features.formatting")
+hover_mod = _OnFirstUse("neural_lsp.features.hover")
+inlay = _OnFirstUse("neural_lsp.features.inlay")
+insights = _OnFirstUse("neural_lsp.features.insights")
+locate = _OnFirstUse("neural_lsp.query.locate")
+macros = _OnFirstUse("neural_lsp.features.macros")
+results_hover = _OnFirstUse("neural_lsp.features.results_hover")
+results_inlay = _OnFirstUse("neural_lsp.features.results_inlay")
+results_lens = _OnFirstUse("neural_lsp.features.results_lens")
+semantic = _OnFirstUse("neural_lsp.features.semantic")
+shape_query = _OnFirstUse("neural_lsp.features.shape_query")
+signature = _OnFirstUse("neural_lsp.features.signature")
+symbols = _OnFirstUse("neural_lsp.features.symbols")
 _DEFERRED = (actions, completion_mod, diag, formatting, hover_mod, inlay, insights, locate,
              macros, results_hover, results_inlay, results_lens, semantic, shape_query,
              signature, symbols)

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from neural_lsp.study_files import Study, View
+from neural_lsp.results.study_files import Study, View
 
 
 @dataclass(slots=True)

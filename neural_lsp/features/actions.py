@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from neural_lsp import diagnostics as diag
-from neural_lsp import locate
-from neural_lsp.advertised import SOURCE_KINDS
-from neural_lsp.commands import COMPILE, RUN_HPO, TRAIN
-from neural_lsp.documents import Snapshot
+from neural_lsp.core.advertised import SOURCE_KINDS
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.features import diagnostics as diag
+from neural_lsp.features.commands import COMPILE, RUN_HPO, TRAIN
+from neural_lsp.query import locate
 
 QUICKFIX = types.CodeActionKind.QuickFix.value
 

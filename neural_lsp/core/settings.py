@@ -35,7 +35,7 @@ class Settings:
     inlay_shapes: bool = True
     diagnostics_level: int = 4  # the least severe level published (LSP severity number)
     inlay_best_values: bool = True  # the best value found so far after each HPO expression
-    experiments_dir: str = ""  # the experiment store ("" : see neural_lsp.experiments)
+    experiments_dir: str = ""  # the experiment store ("" : see neural_lsp.results.experiments)
 
     @classmethod
     def from_client(cls, value: Any) -> tuple[Settings, list[str]]:

@@ -7,8 +7,8 @@ from bisect import bisect_left
 from lsprotocol import types
 
 from compiler.shapes import total_params
-from neural_lsp import describe, locate
-from neural_lsp.documents import Snapshot
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.query import describe, locate
 
 
 def shape_hints(snap: Snapshot, start: int, end: int) -> list[types.InlayHint]:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.syntax import HPO, Branch, Call, Define, LayerStmt, Network
-from neural_lsp import walk
-from neural_lsp.documents import Snapshot
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.query import walk
 
 
 @dataclass(slots=True, eq=False)

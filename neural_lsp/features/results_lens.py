@@ -17,9 +17,9 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from neural_lsp import study_match
-from neural_lsp.documents import Snapshot
-from neural_lsp.study_files import Experiment, Study, View, latest_run
+from neural_lsp.core.documents import Snapshot
+from neural_lsp.results import study_match
+from neural_lsp.results.study_files import Experiment, Study, View, latest_run
 
 OPEN_TUI = "neural.openTui"  # a client command (vscode-extension/src/commands.ts)
 STATE_ORDER = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
