@@ -72,9 +72,6 @@ class NetworkShapes:
     stmt_nested: list[dict[int, LayerShape]] = field(default_factory=list)
     inference: Inference | None = None  # kept so an edit can re-run part of it
 
-    def for_stmt(self, index: int) -> list[LayerShape]:
-        return [ls for ls in self.layers if ls.stmt_index == index]
-
     @property
     def output(self) -> dict[Shape, Witness] | None:
         if not self.layers:
@@ -140,15 +137,6 @@ class Inference:
                 return [int(lo), int(hi)]
             return [lo, hi]
         return [p.default()]
-
-    def _concrete(self, ref: HPORef, v: Any, pname: str) -> Any:
-        p = ref.param
-        if p.kind in ("choice", "custom") and isinstance(v, int):
-            opt = p.options[v]
-            if isinstance(opt, HPORef):
-                return None  # resolved through its own parameter
-            return opt
-        return v
 
     def _shape_refs(self, layer: LayerIR) -> list[tuple[str, HPORef]]:
         """Searched parameters that change this layer's shape (the wrapped layer's too)."""

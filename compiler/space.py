@@ -123,9 +123,6 @@ class HPOParam:
             return _round(math.sqrt(self.low * self.high))
         return int(self.low) if self.is_int else self.low
 
-    def option_value(self, i: int) -> Any:
-        return self.options[i]
-
     def public_value(self, value: Any) -> Any:
         """The value as people read it: a choice index becomes its option."""
         if self.kind in ("choice", "custom") and isinstance(value, int):
@@ -286,10 +283,6 @@ class Space:
             if ok:
                 out.append(p)
         return out
-
-    def to_public(self, values: dict[str, Any]) -> dict[str, Any]:
-        by = {p.name: p for p in self.params}
-        return {k: (by[k].public_value(v) if k in by else v) for k, v in values.items()}
 
     def from_public(self, values: dict[str, Any]) -> dict[str, Any]:
         by = {p.name: p for p in self.params}

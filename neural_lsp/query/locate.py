@@ -182,10 +182,5 @@ def macro_uses(snap: Snapshot) -> list[tuple[Call, str]]:
     return got
 
 
-def stmt_at(snap: Snapshot, offset: int) -> LayerStmt | None:
-    chain = stmt_chain(owner_at(snap, offset), offset)
-    return chain[-1] if chain else None
-
-
 def stmt_starting_at(snap: Snapshot, offset: int) -> LayerStmt | None:
     return next((st for st in stmt_chain(owner_at(snap, offset), offset) if st.start == offset), None)

@@ -44,10 +44,3 @@ def sort_tuple(value: Any, reverse: bool) -> tuple:
     if isinstance(value, str):
         return (present, 1, value.lower())
     return (present, 2, str(value))
-
-
-def cell_sort_key(reverse: bool) -> Any:
-    def key(cell: Any) -> tuple:
-        return sort_tuple(getattr(cell, "sort_value", None), reverse)
-
-    return key
