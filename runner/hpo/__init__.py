@@ -5,9 +5,9 @@ multi-machine studies, population-based training, and analysis.
 """
 
 from runner.hpo.api import HPOptimizer, generate_optimized_dsl, optimize_and_return
-from runner.hpo.dims import ALIASES, SearchDim, SearchSpaceError
 from runner.hpo.engine import NoTrialSucceeded, Search, SearchConfig, SearchResult
 from runner.hpo.executors import CloudExecutor, DistributedExecutor, Executor, LocalExecutor
+from runner.hpo.search_space import ALIASES, SearchDim, SearchSpaceError
 from runner.hpo.strategies import (
     STRATEGIES,
     BaseStrategy,

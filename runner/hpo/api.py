@@ -70,7 +70,7 @@ def generate_optimized_dsl(neural_code: str, best_params: dict[str, Any], networ
                            search_space: dict[str, Any] | None = None) -> str:
     """The program text with the best values in place; formatting and comments kept."""
     from compiler.analysis import analyze
-    from runner.hpo.dims import build_dims, render_values
+    from runner.hpo.search_space import build_dims, render_values
     from runner.program import ProgramError
 
     a = analyze(neural_code)

@@ -23,9 +23,9 @@ from compiler.identity import (
     search_identity,
 )
 from compiler.vocab import PRUNERS, TRAIN_KEYS
-from runner.hpo.dims import SearchDim, build_dims, render_values
 from runner.hpo.liveness import WORKER_ATTR, Heartbeat, fail_stale, heartbeat_dir, this_worker
 from runner.hpo.pruning import PruningCallback, make_pruner
+from runner.hpo.search_space import SearchDim, build_dims, render_values
 from runner.hpo.storage import IDENTITY_FILE, journal_path, open_storage, study_dir
 from runner.hpo.strategies import BaseStrategy, make_strategy
 from runner.metrics.validation import canonical, extra_metrics

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.analysis import analyze
-from runner.hpo.dims import SearchDim, active_dims, render_values
+from runner.hpo.search_space import SearchDim, active_dims, render_values
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runner.hpo.dims import render_values
+from runner.hpo.search_space import render_values
 from runner.hpo.storage import describe, study_dir
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.hpo.dims import SearchDim, is_active
+from runner.hpo.search_space import SearchDim, is_active
 
 
 class BaseStrategy:

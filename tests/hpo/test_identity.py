@@ -9,7 +9,7 @@ import sys
 
 from compiler.analysis import analyze
 from compiler.identity import differences, fingerprint, network_identity, space_dimensions
-from runner.hpo.dims import build_dims
+from runner.hpo.search_space import build_dims
 from tests.hpo.conftest import TINY
 
 
