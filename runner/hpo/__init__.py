@@ -1,5 +1,5 @@
-"""Hyperparameter search on Optuna: every search method of the seeds, pruning, parallel and
-multi-machine studies, population-based training, and analysis.
+"""Hyperparameter search on Optuna: every search method of the Neural DSL HPO guide, pruning,
+parallel and multi-machine studies, population-based training, and analysis.
 
     from runner.hpo import HPOptimizer, optimize_and_return, generate_optimized_dsl
 """

@@ -1,4 +1,4 @@
-"""Result analyzers of a search (seed 002): how the trials performed, and which hyperparameters
+"""Result analyzers of a search (Neural DSL HPO guide): how the trials performed, and which hyperparameters
 mattered. Both take any form of trials (see runner.hpo.trials)."""
 
 from __future__ import annotations

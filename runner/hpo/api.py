@@ -1,4 +1,4 @@
-"""The Python API of the seeds: HPOptimizer, optimize_and_return, generate_optimized_dsl."""
+"""The Python API of the Neural DSL HPO guide: HPOptimizer, optimize_and_return, generate_optimized_dsl."""
 
 from __future__ import annotations
 

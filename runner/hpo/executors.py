@@ -1,4 +1,4 @@
-"""Where a search's trials run (seed 002's trial executors).
+"""Where a search's trials run (the Neural DSL HPO guide's trial executors).
 
 - LocalExecutor: this machine; one process, or N worker processes sharing the study.
 - DistributedExecutor: a Dask cluster, by its scheduler's address or a `distributed.Client`.

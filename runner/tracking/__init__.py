@@ -48,7 +48,7 @@ def launch_comparison_ui(*args: object, **kwargs: object) -> None:
 
 
 def __getattr__(name: str) -> object:
-    """`from runner.tracking import ExperimentComparisonUI` (the seeds' spelling) loads the web
+    """`from runner.tracking import ExperimentComparisonUI` (the tracking guide's spelling) loads the web
     UI only when asked, so importing the tracker stays cheap."""
     if name == "ExperimentComparisonUI":
         from runner.webui import ExperimentComparisonUI

@@ -1,4 +1,4 @@
-"""`HPO(custom({...}))` with dictionary options (seed 004): a dict standing as a layer's first
+"""`HPO(custom({...}))` with dictionary options (HPO guide's form): a dict standing as a layer's first
 argument gives that layer's named arguments; each option is checked as such, so what check
 passes renders (and compiles) for every option, and nothing downstream hashes a dict."""
 
@@ -63,7 +63,7 @@ def test_passing_options_render_to_passing_programs(layer, shapes):
 
 
 def test_dicts_never_reach_a_hash():
-    """Seed 004's exact form gave `TypeError: unhashable type: 'dict'` from the shapes."""
+    """The HPO guide's exact form gave `TypeError: unhashable type: 'dict'` from the shapes."""
     a = analyze(net(SEED_004, input_shape="(8,)"))
     assert "N202" in codes(a)
     assert a.networks[0].space.params[0].name == "layers[0].Dense.units"

@@ -167,7 +167,7 @@ PLACES = ["Dense({})", "Dense({}, activation=\"relu\")", "Dropout({})", "Dense(8
 @settings(max_examples=examples(150))
 @given(CUSTOM, st.sampled_from(PLACES))
 def test_dict_options_anywhere(custom, place):
-    """Seed 004's `custom` options are dictionaries: in any position they once raised
+    """The HPO guide's `custom` options are dictionaries: in any position they once raised
     `unhashable type: 'dict'` in the shape inference. Each option renders, and a program
     `check` passes renders to programs that also pass."""
     text = PROGRAM.format(place.format(custom)).replace("(8,)", "(8, 8, 3)" if "Conv" in place

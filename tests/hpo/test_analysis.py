@@ -1,4 +1,4 @@
-"""Analyzers and plots of a search (seed 002): real Optuna studies, real plotly/matplotlib files."""
+"""Analyzers and plots of a search (Neural DSL HPO guide): real Optuna studies, real plotly/matplotlib files."""
 
 from __future__ import annotations
 

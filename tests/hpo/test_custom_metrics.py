@@ -1,5 +1,5 @@
 """Searches on metrics beyond loss/accuracy: built-in names, callables, and `optimizer.trials`
-with the seed's plot functions (real Optuna studies, real training on digits)."""
+with the HPO guide's plot functions (real Optuna studies, real training on digits)."""
 
 from __future__ import annotations
 

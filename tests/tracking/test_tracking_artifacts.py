@@ -52,7 +52,7 @@ def test_log_model_lines_up_checkpoints_as_versions(make_tracker, tmp_path):
         ckpt = tmp_path / f"model_{epoch}.pt"
         ckpt.write_bytes(f"epoch {epoch}".encode())
         tracker.log_model(ckpt, framework="pytorch", version=True)
-    versions = tracker.list_artifact_versions("model.pt")  # the seed's example
+    versions = tracker.list_artifact_versions("model.pt")  # the tracking guide's example
     assert [Path(v.path).name for v in versions] == ["model_10.pt", "model_20.pt", "model_30.pt"]
     assert {v.framework for v in versions} == {"pytorch"} and versions[0].type == "model"
     assert Path(tracker.get_artifact_version("model.pt", -1).path).read_bytes() == b"epoch 30"

@@ -159,7 +159,7 @@ def test_wandb_offline_mirror_writes_run_files(store, tmp_path):
 
 
 def test_create_integration_used_directly(tmp_path, mlflow_db):
-    """The seed's multi-backend pattern: backends driven by hand next to a tracker."""
+    """The tracking guide's multi-backend pattern: backends driven by hand next to a tracker."""
     for library in ("mlflow", "tensorboard", "wandb"):
         pytest.importorskip(library)
     from mlflow.tracking import MlflowClient

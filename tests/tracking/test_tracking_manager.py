@@ -127,7 +127,7 @@ def test_compare_experiments_gives_figures(three, store, tmp_path):
     assert [line.get_label() for line in loss_axes.get_lines()] == [
         f"resnet_small ({a.experiment_id})", f"resnet_big ({b.experiment_id})"]
     assert list(loss_axes.get_lines()[1].get_ydata()) == [0.9, 0.3, 0.35]
-    figures["best_metrics"].savefig(tmp_path / "best.png")  # the seed saves them itself
+    figures["best_metrics"].savefig(tmp_path / "best.png")  # the tracking guide saves them itself
     assert (tmp_path / "best.png").stat().st_size > 0
     only = ExperimentManager(store).compare_experiments([a.experiment_id], metrics=["loss"])
     assert set(only) == {"compare_loss", "best_metrics"}

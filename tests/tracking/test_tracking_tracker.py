@@ -59,7 +59,7 @@ def test_keyboard_interrupt_is_interrupted(store):
 
 def test_finish_keeps_a_failed_status(make_tracker):
     tracker = make_tracker()
-    tracker.set_status("failed")  # the seed's try / except / finally pattern
+    tracker.set_status("failed")  # the tracking guide's try / except / finally pattern
     tracker.finish()
     assert tracker.status == "failed"
     with pytest.raises(ValueError, match="status must be one of"):
