@@ -56,7 +56,3 @@ class LineIndex:
         start = self.starts[line]
         line_end = self.starts[line + 1] - 1 if line + 1 < len(self.starts) else len(self.text)
         return min(start + max(0, character), line_end)
-
-    @property
-    def line_count(self) -> int:
-        return len(self.starts)

@@ -134,10 +134,6 @@ class LineMap:
         m.wide = {}
         return m
 
-    @property
-    def line_count(self) -> int:
-        return len(self.starts)
-
     def line_end(self, line: int) -> int:
         """Offset of the end of a line's content (before its line break)."""
         starts = self.starts

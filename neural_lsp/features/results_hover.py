@@ -35,7 +35,7 @@ def study_section(study: Study, param: HPOParam, net) -> str:
     if importances is None:
         importances = study_stats.eta_squared(study, list(net.space or []))
         source = "share of the metric's variance explained by this parameter (η², no interactions)"
-    st = study_stats.param_stats(study, param, importances)
+    st = study_stats.param_stats(study, param)
     metric = study.metric
     lines = [f"**Study** `{study.name}` — {counts_text(study)}, {metric} ({study.direction})"]
     if not st.tried:

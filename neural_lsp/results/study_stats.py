@@ -42,8 +42,6 @@ class ParamStats:
     best_value: Any = None  # the parameter's value in the study's best trial
     best_metric: float | None = None
     rows: list[Row] = field(default_factory=list)
-    importance: float | None = None
-    importance_source: str = ""
 
 
 def index_of(param: HPOParam, value: Any) -> int | None:
@@ -131,7 +129,7 @@ def ranked(study: Study) -> list[Trial]:
     return sorted((t for t in study.trials if t.finite), key=better(study.direction))
 
 
-def param_stats(study: Study, param: HPOParam, importances: dict[str, float] | None = None) -> ParamStats:
+def param_stats(study: Study, param: HPOParam) -> ParamStats:
     name = param.name
     tried = [t for t in study.trials if name in t.values]
     done = [t for t in ranked(study) if name in t.values]
@@ -154,8 +152,6 @@ def param_stats(study: Study, param: HPOParam, importances: dict[str, float] | N
             row.best = pick(vals)
             row.mean = sum(vals) / len(vals)
     st.rows = rows
-    if importances and name in importances:
-        st.importance, st.importance_source = importances[name], "fANOVA"
     return st
 
 

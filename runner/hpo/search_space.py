@@ -56,10 +56,6 @@ class SearchDim:
     parent: str | None = None
     parent_option: int | None = None
 
-    @property
-    def continuous(self) -> bool:
-        return self.kind == "float" and self.step is None
-
     def size(self) -> int | None:
         if self.kind == "categorical":
             return len(self.choices)

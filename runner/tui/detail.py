@@ -157,7 +157,6 @@ class DetailScreen(Screen):
         self._verified: dict[tuple[str, int], bool] = {}
         self._verified_changed = False
         self._selected: list[str] | None = None
-        self._chart_size: tuple[int, int] = (0, 0)
         self._series_dirty = True
 
     @property
