@@ -6,27 +6,8 @@
 # Usage: scripts/browser-deps.sh        (root, or a user with sudo)
 set -euo pipefail
 
-packages=(chromium fonts-dejavu-core fonts-liberation)
-missing=()
-for pkg in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-
-if [ "${#missing[@]}" -gt 0 ]; then
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "browser-deps: no apt-get here; install Chromium yourself and point NEURAL_CHROMIUM at it" >&2
-    exit 1
-  fi
-  sudo=()
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "browser-deps: need root (or sudo) to install ${missing[*]}" >&2; exit 1; }
-    sudo=(sudo)
-  fi
-  echo "browser-deps: installing ${missing[*]}"
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/apt-missing.sh" browser-deps "install Chromium yourself and point NEURAL_CHROMIUM at it" \
+  chromium fonts-dejavu-core fonts-liberation
 
 binary="$(command -v chromium || command -v chromium-browser || true)"
 if [ -z "$binary" ]; then
