@@ -1,6 +1,6 @@
-"""The search space: the dimensions a search explores (not the shape dimensions of
-compiler/dims.py). They are the program's own HPO expressions, plus or replaced by an
-explicit `search_space` in the form the Neural DSL HPO documentation gives:
+"""What a search explores, as Optuna dimensions (`SearchDim`; not the shape dimensions of
+compiler/dims.py): the program's own HPO expressions (compiler.space's parameters), plus or
+replaced by an explicit `search_space` in the form the Neural DSL HPO documentation gives:
 
     {"learning_rate": {"type": "float", "min": 1e-4, "max": 1e-2, "log": True},
      "batch_size": {"type": "categorical", "values": [32, 64, 128]},
