@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.analysis import Analysis, analyze
-from compiler.diagnostics import Diagnostic
+from compiler.codegen.common import CodegenError
 from compiler.model import NetworkIR
 
 BACKENDS = ("pytorch", "tensorflow")
@@ -28,16 +28,6 @@ def compiled_path(source: str | Path, backend: str) -> Path:
     with the sources that the repository's `ruff check .` and git see."""
     src = Path(source)
     return src.with_name(f"{src.stem}.{BACKEND_ALIASES.get(backend, backend)}.py")
-
-
-class CodegenError(Exception):
-    """The program cannot be generated; `diagnostics` say where and why."""
-
-    def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None,
-                 analysis: Analysis | None = None) -> None:
-        super().__init__(message)
-        self.diagnostics = diagnostics or []
-        self.analysis = analysis
 
 
 def concrete(source: str | Analysis, network: str | None = None,

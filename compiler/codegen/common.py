@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from compiler import diagnostics as dg
+from compiler.analysis import Analysis
 from compiler.datasets import fitting, needs
 from compiler.diagnostics import Diagnostic
 from compiler.model import CallValue, LayerIR, NetworkIR, OptimizerIR
@@ -35,6 +36,19 @@ def ident(name: str, fallback: str = "Model") -> str:
     if not _IDENT.match(name or "") or keyword.iskeyword(name):
         return fallback
     return name
+
+
+class CodegenError(Exception):
+    """The program cannot be generated; `diagnostics` say where and why.
+
+    Defined here, beside what both generators share, so they raise it without importing
+    the package that imports them (`from compiler.codegen import CodegenError` still works)."""
+
+    def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None,
+                 analysis: Analysis | None = None) -> None:
+        super().__init__(message)
+        self.diagnostics = diagnostics or []
+        self.analysis = analysis
 
 
 class Unsupported(Exception):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from compiler.analysis import Analysis
 from compiler.codegen.common import (
+    CodegenError,
     Unsupported,
     config_block,
     header,
@@ -217,8 +218,6 @@ def _optimizer_expr(net: NetworkIR) -> list[str]:
 
 
 def generate(a: Analysis, net: NetworkIR, shapes: NetworkShapes) -> str:
-    from compiler.codegen import CodegenError
-
     g = Gen(net)
     try:
         for i, ls in enumerate(shapes.layers):

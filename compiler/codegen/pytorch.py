@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from compiler.analysis import Analysis
 from compiler.codegen.common import (
+    CodegenError,
     Unsupported,
     config_block,
     header,
@@ -577,8 +578,6 @@ def _optimizer_block(net: NetworkIR) -> list[str]:
 
 
 def generate(a: Analysis, net: NetworkIR, shapes: NetworkShapes) -> str:
-    from compiler.codegen import CodegenError
-
     g = Gen(net, shapes)
     try:
         for i, ls in enumerate(shapes.layers):
