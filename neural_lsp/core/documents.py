@@ -99,11 +99,15 @@ class DocumentStore:
 
     def __init__(self, on_analysed: Callable[[Document, Snapshot], None] | None = None,
                  on_error: Callable[[Document, BaseException], None] | None = None,
-                 cache_size: int = 4, cache_chars: int = 1_000_000) -> None:
+                 cache_size: int = 4, cache_chars: int = 1_000_000,
+                 prepare: Callable[[Snapshot], Any] | None = None) -> None:
         self.docs: dict[str, Document] = {}
         self.encoding = UTF16
         self.on_analysed = on_analysed
         self.on_error = on_error
+        # Run in the worker thread on each new whole analysis before `on_analysed`: what
+        # publishing needs is built there (and cached on the snapshot), not on the event loop.
+        self.prepare = prepare
         self._executor: ThreadPoolExecutor | None = None
         self._reclaimer: Reclaimer | None = None
         # Recently analysed texts: undo/redo and reopening cost nothing.
@@ -316,7 +320,17 @@ class DocumentStore:
             if doc.snapshot is None or version >= doc.snapshot.version:
                 old, doc.snapshot = doc.snapshot, snap
             self._resolve(doc, snap)
-            if version == doc.version and self.on_analysed is not None:
+            if self.prepare is not None and version == doc.version and self.on_analysed is not None:
+                try:
+                    await loop.run_in_executor(self.executor, self.read, snap, self.prepare, snap)
+                except ContentModified:
+                    pass  # an edit updated it meanwhile; that edit publishes
+                except Exception as exc:  # a bug: publishing builds it again (and logs it)
+                    if self.on_error is not None:
+                        self.on_error(doc, exc)
+                if doc.closed:
+                    return
+            if version == doc.version and self.on_analysed is not None and not snap.superseded:
                 self.on_analysed(doc, snap)
             # After publishing: caching, and retiring what was replaced (memory.py).
             self.reclaimer.retire(old.analysis if old is not None else None,

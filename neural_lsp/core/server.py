@@ -36,7 +36,8 @@ class NeuralLanguageServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("neural-lsp", __version__, protocol_cls=NeuralProtocol,
                          converter_factory=converter)
-        self.documents = DocumentStore(on_analysed=self._analysed, on_error=self._analysis_failed)
+        self.documents = DocumentStore(on_analysed=self._analysed, on_error=self._analysis_failed,
+                                       prepare=self._prepare)
         self.settings = Settings()
         self.pull_diagnostics = False
         self.config_ready: asyncio.Future | None = None
@@ -111,6 +112,11 @@ class NeuralLanguageServer(LanguageServer):
             asyncio.get_running_loop().create_task(later())
             return
         self.publish(doc, snap)
+
+    def _prepare(self, snap: Snapshot) -> None:
+        """In the worker thread: the compiler's diagnostics converted for publishing."""
+        if not self.pull_diagnostics:
+            diag.for_snapshot(snap, self.settings.diagnostics_level)
 
     def diagnostics(self, snap: Snapshot) -> list[types.Diagnostic]:
         """The compiler's diagnostics, then the insights from the document's store."""

@@ -45,11 +45,13 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
 def code_actions(snap: Snapshot, start: int, end: int, level: int, only: list[str] | None,
                  edit_for, extra: list = ()) -> list[types.CodeAction]:
     """`edit_for(list[TextEdit]) -> WorkspaceEdit` builds edits the client can take; `extra`
-    are diagnostics from outside the compiler (insights.py) whose fixes are offered too."""
+    are diagnostics from outside the compiler (insights.py) whose fixes are offered too.
+    Fixes are offered for the diagnostics the client was sent (diagnostics.shown); one
+    without a fix is not converted at all."""
     out: list[types.CodeAction] = []
     if _wanted(QUICKFIX, only):
-        for d in [*diag.visible(snap, level), *(d for d in extra if int(d.severity) <= level)]:
-            if d.end < start or d.start > end:
+        for d in [*diag.shown(snap, level)[0], *(d for d in extra if int(d.severity) <= level)]:
+            if d.end < start or d.start > end or not (d.fixes or d.code == "N504"):
                 continue
             lsp_d = diag.to_lsp(snap, d)
             for fix in d.fixes:

@@ -273,3 +273,48 @@ async def test_settings_without_workspace_configuration(pushy):
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=WARN + "\n")]))
     assert {d.code for d in await diagnostics(pushy, uri, 2)} >= {"N504", "N409"}
+
+
+async def test_at_most_a_thousand_diagnostics_are_sent_and_the_rest_summed_up(client, pull):
+    """46,000 diagnostics took 12.5 s to publish (converted and serialised on the event
+    loop). The first 1,000 are sent and one more says how many were left out; a
+    whole-document code action only looks at those sent."""
+    from neural_lsp.features.diagnostics import MAX_SHOWN
+
+    line = "    Dense(4)  " + "$," * 3_000
+    text = BAD.replace("    Flatten()\n", "    Flatten()\n" + line + "\n")
+    want = analyze(text).diagnostics
+    assert len(want) > MAX_SHOWN + 1000
+    for c in (client, pull):
+        uri = open_doc(c, text)
+        if c is pull:
+            report = await c.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+                text_document=types.TextDocumentIdentifier(uri=uri)))
+            got = list(report.items)
+        else:
+            got = await diagnostics(c, uri, 1)
+        assert len(got) == MAX_SHOWN + 1
+        shown, last = got[:-1], got[-1]
+        assert [d.range.start for d in shown] == [position(text, d.start) for d in want[:MAX_SHOWN]]
+        assert f"{len(want) - MAX_SHOWN:,} more diagnostics are not shown (N101" in last.message
+        assert last.severity == types.DiagnosticSeverity.Error
+        assert last.range.start == position(text, want[MAX_SHOWN].start)
+        actions = await c.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(types.Position(0, 0), types.Position(text.count("\n"), 0)),
+            context=types.CodeActionContext(diagnostics=[])))
+        assert actions is not None
+
+
+async def test_the_diagnostics_sent_are_the_most_severe_then_the_first():
+    from compiler.diagnostics import Severity, make
+    from neural_lsp.features import diagnostics as diag
+
+    sev = [Severity.HINT, Severity.WARNING, Severity.ERROR, Severity.INFORMATION] * 600
+    items = [make("N101", "x", i, i + 1, severity=s) for i, s in enumerate(sev)]
+    kept, left_out = diag._most_severe(items)
+    assert len(kept) == diag.MAX_SHOWN and len(kept) + len(left_out) == len(items)
+    errors = [d for d in items if d.severity == Severity.ERROR]
+    warnings = [d for d in items if d.severity == Severity.WARNING]
+    assert kept == sorted(errors + warnings[:diag.MAX_SHOWN - len(errors)], key=lambda d: d.start)
+    assert sorted(d.start for d in kept + left_out) == list(range(len(items)))
