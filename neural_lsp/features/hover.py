@@ -93,7 +93,7 @@ def _occurrence(o: locate.LayerAt, i: int, n: int) -> str:
     if not ls.outputs:
         return head + f"**Input**: `{describe.shapes(ls.inputs)}` — no output shape (see the " \
                       "diagnostics)\n\n" + f"**Parameters**: {describe.count(ls.params)}"
-    rows = describe.transitions(ls, describe.space_params(o.network))
+    rows = describe.transitions(ls, o.network)
     if len(rows) == 1 and not rows[0][2]:
         body = f"**Shape**: `{rows[0][0]}` → `{rows[0][1]}`"
     else:

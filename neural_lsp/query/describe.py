@@ -47,13 +47,17 @@ def own_witness(out_w: tuple, inputs: dict) -> tuple[Any, tuple]:
     return tails[id(w)], own
 
 
-def transitions(ls, params: dict) -> list[tuple[str, str, str]]:
-    """(input, output, the values of this layer's searched parameters) per output shape."""
+def transitions(ls, net) -> list[tuple[str, str, str]]:
+    """(input, output, the values of this layer's searched parameters) per output shape.
+    The network's parameters by name are gathered only for a layer the search changes
+    (a hover on any other layer reads nothing proportional to the network)."""
     if not ls.outputs:
         return []
-    rows = []
+    rows, params = [], None
     for out, w in ls.outputs.items():
         src, own = own_witness(w, ls.inputs or {})
+        if own and params is None:
+            params = space_params(net)
         rows.append((fmt(src) if src is not None else shapes(ls.inputs), fmt(out),
                      describe_witness(own, params) if own else ""))
     return rows
