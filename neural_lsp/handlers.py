@@ -14,10 +14,9 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from neural_lsp.core.advertised import APPLY_BEST, LEGEND, SOURCE_KINDS
+from neural_lsp.core.advertised import APPLY_BEST, COMMAND_HANDLERS, LEGEND, SOURCE_KINDS
 from neural_lsp.core.documents import ContentModified, DocumentStore, Snapshot
 from neural_lsp.core.server import NeuralLanguageServer, safe, safe_command
-from neural_lsp.features.commands import COMMANDS, REQUEST_FAILED
 
 NETWORK_SHAPE = "neural/networkShape"
 
@@ -67,11 +66,20 @@ def _load_features() -> None:
         importlib.import_module(m.name)
 
 CONTENT_MODIFIED = -32801  # LSPErrorCodes.ContentModified
+REQUEST_FAILED = -32803  # LSPErrorCodes.RequestFailed: the client shows the message
 BIG = 100_000  # characters (about 1,700 layers): whole-document answers leave the loop
 
 
 async def _snap(ls: NeuralLanguageServer, uri: str, settled: bool = True):
     return await ls.documents.snapshot(uri, settled=settled)
+
+
+async def _view_and_snap(ls: NeuralLanguageServer, uri: str, settled: bool = True):
+    """(the results of the document's store, its snapshot), the store's first: awaiting it
+    (only before the store was first read) after taking the snapshot would let an edit
+    update that snapshot's analysis in place while the request is half answered."""
+    view = await ls.results.view(uri)
+    return view, await _snap(ls, uri, settled)
 
 
 async def _whole(ls: NeuralLanguageServer, snap: Snapshot, fn, *args):
@@ -119,16 +127,15 @@ def shutdown(ls: NeuralLanguageServer, params: Any) -> None:
 
 # ---------------------------------------------------------------------- features
 async def hover(ls: NeuralLanguageServer, params: types.HoverParams) -> types.Hover | None:
-    snap = await _snap(ls, params.text_document.uri, settled=False)
     formats = ls.capability("text_document.hover.content_format") or ()
     markdown = not formats or types.MarkupKind.Markdown in formats
+    view, snap = await _view_and_snap(ls, params.text_document.uri, settled=False)
     offset = snap.lines.offset(params.position)
     got = hover_at(ls.documents, snap, offset, markdown)
     if got is None or not markdown:
         return got
     hpo = locate.hpo_at(snap, offset) or locate.hpo_at(snap, offset - 1)
     if hpo is not None:
-        view = await ls.results.view(snap.uri)
         if view is not None:  # the study's match reads the whole space: every move applied
             ls.documents.settled(snap)
         extra = results_hover.section(snap, view, *hpo)
@@ -150,12 +157,12 @@ def hover_at(store: DocumentStore, snap: Snapshot, offset: int,
 async def inlay_hint(ls: NeuralLanguageServer, params: types.InlayHintParams) -> list[types.InlayHint]:
     if not ls.settings.inlay_shapes and not ls.settings.inlay_best_values:
         return []
-    snap = await _snap(ls, params.text_document.uri)
+    view, snap = await _view_and_snap(ls, params.text_document.uri)
     r = params.range
     start, end = snap.lines.offset(r.start), snap.lines.offset(r.end)
     out = inlay.shape_hints(snap, start, end) if ls.settings.inlay_shapes else []
     if ls.settings.inlay_best_values:
-        best = results_inlay.best_value_hints(snap, await ls.results.view(snap.uri), start, end)
+        best = results_inlay.best_value_hints(snap, view, start, end)
         if best:
             out = sorted(out + best, key=lambda h: (h.position.line, h.position.character))
     return out
@@ -235,11 +242,10 @@ async def format_document(ls: NeuralLanguageServer, params: types.DocumentFormat
 
 
 async def code_action(ls: NeuralLanguageServer, params: types.CodeActionParams):
-    snap = await _snap(ls, params.text_document.uri)
+    view, snap = await _view_and_snap(ls, params.text_document.uri)
     r = params.range
     only = [str(k) for k in params.context.only] if params.context.only else None
     start, end = snap.lines.offset(r.start), snap.lines.offset(r.end)
-    view = await ls.results.view(snap.uri)
     edit_for = lambda edits: workspace_edit(ls, snap, edits)  # noqa: E731
     return actions.code_actions(snap, start, end, ls.settings.diagnostics_level, only, edit_for,
                                 extra=insights.diagnostics(snap, view)) + \
@@ -247,8 +253,8 @@ async def code_action(ls: NeuralLanguageServer, params: types.CodeActionParams):
 
 
 async def code_lens(ls: NeuralLanguageServer, params: types.CodeLensParams):
-    snap = await _snap(ls, params.text_document.uri)
-    return results_lens.lenses(snap, await ls.results.view(snap.uri)) + actions.code_lenses(snap)
+    view, snap = await _view_and_snap(ls, params.text_document.uri)
+    return results_lens.lenses(snap, view) + actions.code_lenses(snap)
 
 
 def workspace_edit(ls: NeuralLanguageServer, snap: Snapshot,
@@ -263,8 +269,7 @@ def workspace_edit(ls: NeuralLanguageServer, snap: Snapshot,
 
 
 async def pull_diagnostics(ls: NeuralLanguageServer, params: types.DocumentDiagnosticParams):
-    snap = await _snap(ls, params.text_document.uri)
-    view = await ls.results.view(snap.uri)
+    view, snap = await _view_and_snap(ls, params.text_document.uri)
     result_id = f"{snap.version}:{ls.settings.diagnostics_level}:{view.generation if view else 0}"
     if params.previous_result_id == result_id:
         return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
@@ -347,8 +352,18 @@ FEATURES: list[tuple[str, Any, Any, Any]] = [
 def register(ls: NeuralLanguageServer) -> None:
     for method, fn, empty, options in FEATURES:
         ls.feature(method, options)(safe(ls, method, fn, empty))
-    for name, fn in COMMANDS.items():
-        ls.command(name)(safe_command(ls, name, fn))
+    for name, handler in COMMAND_HANDLERS.items():
+        ls.command(name)(safe_command(ls, name, _command(handler)))
+
+
+def _command(name: str):
+    """A command of features.commands, imported when first run (not before `initialize`)."""
+    async def run(ls: NeuralLanguageServer, params: types.ExecuteCommandParams) -> Any:
+        from neural_lsp.features import commands
+
+        return await getattr(commands, name)(ls, params)
+    run.__name__ = name
+    return run
 
 
 def build_server() -> NeuralLanguageServer:

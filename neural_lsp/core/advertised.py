@@ -18,3 +18,9 @@ SOURCE_KINDS = {
     "train": f"{SOURCE}.neural.train",
 }
 APPLY_BEST = f"{SOURCE}.neural.applyBestValues"
+
+# workspace/executeCommand (contract with vscode-extension/src/commands.ts; features.commands)
+RUN_HPO = "neural.server.runHpo"
+COMPILE = "neural.server.compile"
+TRAIN = "neural.server.train"
+COMMAND_HANDLERS = {RUN_HPO: "run_hpo_command", COMPILE: "compile_command", TRAIN: "train_command"}

@@ -25,7 +25,6 @@ from neural_lsp.core.documents import Document, DocumentStore, Snapshot
 from neural_lsp.core.pygls_overrides import NeuralProtocol, converter
 from neural_lsp.core.settings import Settings
 from neural_lsp.features import diagnostics as diag
-from neural_lsp.results.experiments import Results, refresh
 
 log = logging.getLogger("neural_lsp")
 
@@ -42,7 +41,17 @@ class NeuralLanguageServer(LanguageServer):
         self.pull_diagnostics = False
         self.config_ready: asyncio.Future | None = None
         self.jobs: set = set()  # running jobs (jobs.Job), ended on shutdown
-        self.results = Results(self)  # the experiment stores the documents' results come from
+        self._results = None  # results.experiments.Results, made when first needed
+
+    @property
+    def results(self) -> Any:
+        """The experiment stores the documents' results come from (results.experiments),
+        imported after `initialize` is answered."""
+        if self._results is None:
+            from neural_lsp.results.experiments import Results
+
+            self._results = Results(self)
+        return self._results
 
     # ------------------------------------------------------------------ client
     def capability(self, path: str, default: Any = None) -> Any:
@@ -132,6 +141,8 @@ class NeuralLanguageServer(LanguageServer):
 
     def results_changed(self) -> None:
         """A store changed: insights are published again, lenses and hints refreshed."""
+        from neural_lsp.results.experiments import refresh
+
         self.diagnostics_again()
         refresh(self)
 
@@ -184,7 +195,8 @@ class NeuralLanguageServer(LanguageServer):
     def stop_jobs(self) -> None:
         for job in list(self.jobs):
             job.cancel()
-        self.results.shutdown()
+        if self._results is not None:
+            self._results.shutdown()
 
 
 def safe_command(server: NeuralLanguageServer, name: str, fn: Callable) -> Callable:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from neural_lsp.core.advertised import SOURCE_KINDS
+from neural_lsp.core.advertised import COMPILE, RUN_HPO, SOURCE_KINDS, TRAIN
 from neural_lsp.core.documents import Snapshot
 from neural_lsp.features import diagnostics as diag
-from neural_lsp.features.commands import COMPILE, RUN_HPO, TRAIN
 from neural_lsp.query import locate
 
 QUICKFIX = types.CodeActionKind.QuickFix.value

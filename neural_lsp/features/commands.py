@@ -22,11 +22,9 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcRequ
 from pygls.uris import from_fs_path, to_fs_path
 
 from neural_lsp.core import jobs
+from neural_lsp.core.advertised import COMPILE, RUN_HPO, TRAIN
 from neural_lsp.core.progress import WorkDone
 
-RUN_HPO = "neural.server.runHpo"
-COMPILE = "neural.server.compile"
-TRAIN = "neural.server.train"
 BACKENDS = ("pytorch", "tensorflow")
 REQUEST_FAILED = -32803  # LSPErrorCodes.RequestFailed: the client shows the message
 

@@ -28,6 +28,10 @@ def test_the_server_is_built_without_the_compiler_or_the_feature_modules():
     assert not [m for m in loaded if m.startswith("compiler")], loaded
     deferred = {"neural_lsp.features.hover", "neural_lsp.features.semantic", "neural_lsp.features.completion",
                 "neural_lsp.query.locate", "neural_lsp.features.actions", "neural_lsp.query.walk", "neural_lsp.features.insights",
-                "neural_lsp.features.results_hover", "neural_lsp.features.results_lens"}
+                "neural_lsp.features.results_hover", "neural_lsp.features.results_lens",
+                # the experiment stores and the commands (with jobs and progress): after
+                # `initialize` too
+                "neural_lsp.results.experiments", "neural_lsp.results.study_files",
+                "neural_lsp.features.commands", "neural_lsp.core.jobs"}
     assert not deferred & set(loaded), sorted(deferred & set(loaded))
     assert "neural_lsp.core.server" in loaded
