@@ -35,21 +35,28 @@ class Results:
         self._executor: ThreadPoolExecutor | None = None
         self._task: asyncio.Task | None = None
         self._first: dict[str, asyncio.Future] = {}
+        self._bases: dict[tuple, str | None] = {}  # base_for's answers
 
     # ------------------------------------------------------------------ where
     def base_for(self, uri: str) -> str | None:
-        """The store directory of a document (None: not a file, and no workspace)."""
-        from neural_lsp.features.commands import roots, workdir
+        """The store directory of a document (None: not a file, and no workspace).
 
-        path = to_fs_path(uri) if uri.startswith("file:") else None
+        Asked on every publish and every hover; finding the workspace folder holding the
+        file resolves paths (system calls), so the answer is kept per document, setting and
+        workspace folders."""
+        from neural_lsp.features.commands import roots
+
         ws = roots(self.server)
         configured = self.server.settings.experiments_dir or os.environ.get(BASE_DIR_ENV) or ""
-        if configured and os.path.isabs(configured):
-            return os.path.normpath(configured)
-        if path is None and not ws:
-            return None
-        where = workdir(path, ws)
-        return os.path.normpath(os.path.join(where, configured or DEFAULT_DIR))
+        key = (uri, configured, tuple(ws))
+        try:
+            return self._bases[key]
+        except KeyError:
+            pass
+        if len(self._bases) > 256:
+            self._bases.clear()
+        got = self._bases[key] = _base(uri, configured, ws)
+        return got
 
     # ------------------------------------------------------------------ reading
     @property
@@ -122,6 +129,18 @@ class Results:
             self._task.cancel()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _base(uri: str, configured: str, ws: list[str]) -> str | None:
+    from neural_lsp.features.commands import workdir
+
+    if configured and os.path.isabs(configured):
+        return os.path.normpath(configured)
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    if path is None and not ws:
+        return None
+    where = workdir(path, ws)
+    return os.path.normpath(os.path.join(where, configured or DEFAULT_DIR))
 
 
 def refresh(server: Any) -> None:
