@@ -8,7 +8,7 @@ columns are converted to the negotiated encoding (only for lines that are not AS
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 
 from lsprotocol import types
 
@@ -41,49 +41,44 @@ def units(segment: str, encoding: str) -> int:
     return len(segment.encode("utf-16-le", "surrogatepass")) // 2
 
 
-# Characters longer than one code unit: above U+FFFF in UTF-16, above U+007F in UTF-8.
-_WIDE = {UTF16: re.compile("[\U00010000-\U0010FFFF]"), UTF8: re.compile("[^\x00-\x7f]")}
-
-
-def _extra_units(ch: str, encoding: str) -> int:
-    """Code units of `ch` beyond the first."""
-    if encoding == UTF8:
-        return len(ch.encode("utf-8", "surrogatepass")) - 1
-    return 1
+CHUNK = 256  # characters per step of a long non-ASCII line's table
 
 
 class _Wide:
-    """Where a non-ASCII line's wide characters are: a column is then a binary search, not
-    an encoding of the line's prefix (which made N positions on one line cost N x line)."""
+    """Code units of a non-ASCII line, by chunks of CHUNK characters: the units before each
+    chunk start are kept, so a column encodes at most one chunk of the line, not its prefix
+    (which made N positions on one line cost N x line). Built with one encoding per chunk:
+    a table of every wide character took 44 ms for a line of 46,000 emoji."""
 
-    __slots__ = ("at", "extra")
+    __slots__ = ("line", "encoding", "before", "size")
 
     def __init__(self, line: str, encoding: str) -> None:
-        self.at: list[int] = []  # offsets in the line of the wide characters
-        self.extra: list[int] = [0]  # extra units of the wide characters before at[i]
-        total = 0
-        for m in _WIDE[UTF8 if encoding == UTF8 else UTF16].finditer(line):
-            self.at.append(m.start())
-            total += _extra_units(m.group(), encoding)
-            self.extra.append(total)
+        self.line = line
+        self.encoding = encoding
+        self.size = size = CHUNK
+        before = [0]  # code units before chunk k
+        for k in range(0, len(line), size):
+            before.append(before[-1] + units(line[k:k + size], encoding))
+        self.before = before
 
     def units(self, i: int) -> int:
         """Code units of the line's first i characters."""
-        return i + self.extra[bisect_left(self.at, i)]
+        k = min(i // self.size, len(self.before) - 1)
+        lo = k * self.size
+        return self.before[k] + (units(self.line[lo:i], self.encoding) if i > lo else 0)
 
-    def index(self, units: int) -> int:
-        """The first character at or after code unit `units` (a unit inside a character
-        lands after it, as the loop this replaces did)."""
-        at, extra = self.at, self.extra
-        lo, hi = 0, len(at)
-        while lo < hi:  # wide characters starting before `units`
-            mid = (lo + hi) // 2
-            if at[mid] + extra[mid] < units:
-                lo = mid + 1
-            else:
-                hi = mid
-        i = units - extra[lo]
-        return max(i, at[lo - 1] + 1) if lo else i
+    def index(self, units_: int) -> int:
+        """The first character at or after code unit `units_` (a unit inside a character
+        lands after it); past the line's end, further by the units left."""
+        before, size, line, enc = self.before, self.size, self.line, self.encoding
+        k = bisect_right(before, units_) - 1  # the chunk holding that unit
+        if k >= len(before) - 1:
+            return len(line) + (units_ - before[-1])
+        i, at = k * size, before[k]
+        while at < units_:
+            at += units(line[i], enc)
+            i += 1
+        return i
 
 
 class LineMap:
@@ -104,9 +99,8 @@ class LineMap:
             return self.wide[line]
         except KeyError:
             seg = self.text[self.starts[line]:self.line_end(line)]
-            w = self.wide[line] = None if seg.isascii() else _Wide(seg, self.encoding)
-            if w is not None and not w.at:
-                w = self.wide[line] = None
+            plain = seg.isascii() or units(seg, self.encoding) == len(seg)  # (e.g. é in UTF-16)
+            w = self.wide[line] = None if plain else _Wide(seg, self.encoding)
             return w
 
     def edited(self, start: int, end: int, new: str) -> LineMap:

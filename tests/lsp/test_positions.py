@@ -30,6 +30,20 @@ def test_positions_match_the_encoded_prefix(text, encoding):
             assert m.offset(pos) == offset_of(text, pos, encoding), (line, ch)
 
 
+@settings(max_examples=examples(300))
+@given(TEXTS, st.sampled_from([UTF8, UTF16]), st.integers(1, 4))
+def test_positions_on_lines_longer_than_a_chunk(text, encoding, chunk):
+    """A long line's table keeps the units before each chunk of CHUNK characters: with tiny
+    chunks, every line spans several and every column still equals the encoded prefix."""
+    from neural_lsp.core import positions
+
+    old, positions.CHUNK = positions.CHUNK, chunk
+    try:
+        test_positions_match_the_encoded_prefix.hypothesis.inner_test(text, encoding)
+    finally:
+        positions.CHUNK = old
+
+
 def test_many_positions_on_one_long_line_are_linear():
     """Each position on a non-ASCII line encoded the line's prefix: 46,000 positions on a line
     of 46,000 emoji took seconds (benchmarks/lsp_bench.py --long-line measures it). Here: one
