@@ -147,13 +147,13 @@ def _search(args: argparse.Namespace, program, backend: str):
         raise CLIError("--set and --hpo together: the search chooses every HPO value", status=2)
     signal.signal(signal.SIGTERM, _terminate)  # compile --hpo too: every trial ends, results are written
     cfg = SearchConfig(backend=backend, dataset=args.dataset, data=args.data, metric=args.metric,
-                       direction=args.direction, n_trials=args.trials, timeout=args.timeout,
+                       direction=args.direction, method=args.search, n_trials=args.trials, timeout=args.timeout,
                        parallel=args.parallel, storage=args.storage, study_name=args.study,
                        epochs=args.epochs, pruner=args.pruner, seed=args.seed, track=not args.no_track,
                        base_dir=args.base_dir)
     progress_json = getattr(args, "progress_json", False)
     try:
-        search = Search(program.text, args.file, args.network, None, args.search, cfg)
+        search = Search(program.text, args.file, args.network, None, None, cfg)  # settles cfg once
         with make_executor(args.executor, parallel=args.parallel, scheduler=args.scheduler) as executor:
             search.attach(executor)  # a Dask executor keeps the study on the scheduler
             for note in search.prepare():  # resumed or new (and why), before the first trial

@@ -5,7 +5,8 @@ parallel and multi-machine studies, population-based training, and analysis.
 """
 
 from runner.hpo.api import HPOptimizer, generate_optimized_dsl, optimize_and_return
-from runner.hpo.engine import NoTrialSucceeded, Search, SearchConfig, SearchResult
+from runner.hpo.config import SearchConfig
+from runner.hpo.engine import NoTrialSucceeded, Search, SearchResult
 from runner.hpo.executors import CloudExecutor, DistributedExecutor, Executor, LocalExecutor
 from runner.hpo.search_space import ALIASES, SearchDim, SearchSpaceError
 from runner.hpo.strategies import (

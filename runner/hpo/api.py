@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from runner.hpo.engine import NoTrialSucceeded, Search, SearchConfig, SearchResult
+from runner.hpo.config import SearchConfig
+from runner.hpo.engine import NoTrialSucceeded, Search, SearchResult
 from runner.hpo.strategies import BaseStrategy
 from runner.hpo.trials import TrialList
 
@@ -19,12 +21,13 @@ class HPOptimizer:
     scheduler address, a distributed.Client or a Dask cluster; default this machine.
     """
 
-    def __init__(self, strategy: str | BaseStrategy | None = None, n_trials: int | None = 20,
-                 timeout: float | None = None, early_stopping: bool = True, parallel_trials: int = 1,
+    def __init__(self, strategy: str | BaseStrategy | None = None, n_trials: int | None = None,
+                 timeout: float | None = None, early_stopping: bool = True, parallel_trials: int | None = None,
                  storage: str | None = None, *, epochs: int | None = None, seed: int | None = None,
                  study_name: str | None = None, pruner: str | None = None, track: bool = True,
                  base_dir: str = "neural_experiments", num_samples: int | None = None,
                  executor: Any = None) -> None:
+        # None: the program's train block decides, else the documented default (runner.hpo.config)
         self.strategy = strategy
         self.config = SearchConfig(n_trials=n_trials, timeout=timeout, early_stopping=early_stopping,
                                    parallel=parallel_trials, storage=storage, epochs=epochs, seed=seed,
@@ -39,8 +42,8 @@ class HPOptimizer:
                  metric: str | Callable[[Any, Any], float] | None = None,
                  direction: str | None = None, network: str | None = None,
                  path: str = "program.neural") -> dict[str, Any]:
-        cfg = SearchConfig(**{**self.config.__dict__, "backend": backend, "dataset": dataset_name,
-                              "metric": metric, "direction": direction})
+        cfg = dataclasses.replace(self.config, backend=backend, dataset=dataset_name, metric=metric,
+                                  direction=direction)
         search = Search(neural_code, path, network, search_space, self.strategy, cfg)
         from runner.hpo.executors import make_executor
 
@@ -58,10 +61,11 @@ class HPOptimizer:
         return dict(self.last_result.best_params)
 
 
-def optimize_and_return(neural_code: str, n_trials: int = 10, dataset_name: str | None = None,
+def optimize_and_return(neural_code: str, n_trials: int | None = None, dataset_name: str | None = None,
                         backend: str = "pytorch", search_space: dict[str, Any] | None = None,
                         **kwargs: Any) -> dict[str, Any]:
-    """Search the program's HPO space (and `search_space`) and return the best values;
+    """Search the program's HPO space (and `search_space`) and return the best values
+    (`n_trials` None: train.trials, else 20, as `neural run --hpo` counts them);
     raises NoTrialSucceeded (naming the first trial's error) when no trial completes."""
     return HPOptimizer(n_trials=n_trials, **kwargs).optimize(neural_code, dataset_name, backend, search_space)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -12,51 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from compiler.identity import (
-    IdentityError,
-    differences,
-    fingerprint,
-    resolve_backend,
-    resolve_dataset,
-    resolve_direction,
-    resolve_metric,
-    search_identity,
-)
-from compiler.vocab import PRUNERS, TRAIN_KEYS
+from compiler.identity import differences, fingerprint, resolve_dataset, search_identity
+from runner.hpo.config import SearchConfig
 from runner.hpo.liveness import WORKER_ATTR, Heartbeat, fail_stale, heartbeat_dir, this_worker
 from runner.hpo.pruning import PruningCallback, make_pruner
 from runner.hpo.search_space import SearchDim, build_dims, render_values
 from runner.hpo.storage import IDENTITY_FILE, journal_path, open_storage, study_dir
 from runner.hpo.strategies import BaseStrategy, make_strategy
-from runner.metrics.validation import canonical, extra_metrics
+from runner.metrics.validation import extra_metrics
 from runner.program import ProgramError, load_program
 
 if TYPE_CHECKING:
     from runner.tracking.session import TrackingSession
-
-
-@dataclass
-class SearchConfig:
-    """How to run a search. Unset values are resolved once by `Search` (argument, then the
-    program's train block, then the documented default: compiler.identity, compiler.vocab)."""
-
-    backend: str = "pytorch"
-    dataset: str | None = None
-    data: str | None = None
-    metric: str | Callable[[Any, Any], float] | None = None  # or fn(y_true, y_pred) -> float
-    direction: str | None = None
-    n_trials: int | None = None  # trials to run now (a resumed study gets this many more)
-    timeout: float | None = None
-    parallel: int | None = None
-    storage: str | None = None
-    study_name: str | None = None
-    epochs: int | None = None
-    pruner: str | None = None
-    early_stopping: bool = True
-    seed: int | None = None
-    track: bool = True
-    base_dir: str = "neural_experiments"
-    num_samples: int | None = None
 
 
 @dataclass
@@ -95,37 +63,24 @@ class Search:
                  config: SearchConfig | None = None) -> None:
         self.text = text
         self.path = Path(path)
-        self.config = config or SearchConfig()
         base = load_program(self.path, text, network)
         self.program = base
         self.analysis = base.analysis
         self.network = base.network
         train = self.network.train
-        self.strategy = make_strategy(strategy or train.get("search_method"), self.config.seed)
+        self.request = config or SearchConfig()  # as given: a worker process settles it again
+        settled = self.request.settle(train, strategy.name if isinstance(strategy, BaseStrategy) else strategy)
+        self.strategy = make_strategy(strategy or settled.method, settled.seed)
         self.search_space = search_space
         self.dims: list[SearchDim] = build_dims(self.analysis, self.network, search_space)
         if not self.dims:
             raise ProgramError(f"{self.path}: network {self.network.name!r} has nothing to search: "
                                "add HPO(...) expressions or pass a search space")
+        # the strategy has the last word on how many trials run (a grid: each configuration once;
+        # pbt: its population), so every reporter, worker share and executor counts the same
+        self.config: SearchConfig = settled.with_trials(
+            self.strategy.trial_count(settled, self.dims)).with_method(self.strategy.name)
         c = self.config
-        try:
-            self.backend = resolve_backend(c.backend)
-            # a callable is recorded as val_<its name>; a name as compiler.identity resolves it
-            self.metric = canonical(c.metric) if callable(c.metric) else resolve_metric(train, c.metric)
-            self.direction = resolve_direction(train, self.metric, c.direction)
-        except IdentityError as exc:
-            raise ProgramError(str(exc)) from None
-        self.pruner_name = (c.pruner or train.get("pruner") or "median").lower()
-        if self.pruner_name not in PRUNERS:
-            raise ProgramError(f"unknown pruner {self.pruner_name!r}: use {', '.join(PRUNERS)}")
-        if not c.early_stopping:
-            self.pruner_name = "none"
-        self.epochs = c.epochs or train.get("epochs") or TRAIN_KEYS["epochs"].default
-        self.n_trials = c.n_trials or train.get("trials") or TRAIN_KEYS["trials"].default
-        if self.strategy.grid:  # a grid runs each configuration once: the table counts what will run
-            self.n_trials = min(self.n_trials, _grid_size(self.dims))
-        self.parallel = max(1, c.parallel or train.get("parallel") or 1)
-        self.timeout = c.timeout or train.get("timeout")
         dataset = resolve_dataset(self.network, c.dataset, c.data)
         if c.num_samples:
             dataset += f" (first {c.num_samples} samples)"
@@ -137,13 +92,23 @@ class Search:
         self.notices: list[str] = []
         self.resumed_trials = 0
         self.worker_threads: int | None = None  # framework threads, set in a parallel worker
-        self.extra_metrics = extra_metrics([c.metric or train.get("metric")])  # the loop computes these
+        self.extra_metrics = extra_metrics([c.metric])  # the loop computes these
         self._data = None
         self._study = None
         self._session = None
         self.storage_override: Any = None  # an executor's storage (e.g. the Dask scheduler's)
         self.storage_label: str | None = None
         self.remote = False  # trials train elsewhere: this process loads no data
+
+    # The settled settings under the names executors and reporters read.
+    backend = property(lambda self: self.config.backend)
+    metric = property(lambda self: self.config.metric_name)
+    direction = property(lambda self: self.config.direction)
+    pruner_name = property(lambda self: self.config.pruner)
+    epochs = property(lambda self: self.config.epochs)
+    n_trials = property(lambda self: self.config.n_trials)
+    parallel = property(lambda self: self.config.parallel)
+    timeout = property(lambda self: self.config.timeout)
 
     def tracking_session(self) -> TrackingSession:
         """What this process's trials share: environment captured once, one plot helper
@@ -161,7 +126,7 @@ class Search:
 
         if isinstance(executor, LocalExecutor):
             if executor.parallel is not None:
-                self.parallel = executor.parallel
+                self.config = dataclasses.replace(self.config, parallel=executor.parallel)
             return
         if self._study is not None:
             raise ProgramError("attach the executor before the study is opened")
@@ -318,7 +283,9 @@ class Search:
         else:
             cbs.append(_Recorder(self.metric, pruning))
         tracked = self.config.track if track is None else track
-        result = train(program, self.backend, ds=self.data(), epochs=self.config.epochs,
+        # a searched train.epochs is the trial's own value (in the rendered program)
+        epochs = None if "train.epochs" in values else self.config.epochs
+        result = train(program, self.backend, ds=self.data(), epochs=epochs,
                        callbacks=cbs, quiet=True, track=tracked,
                        base_dir=self.config.base_dir, seed=self.config.seed, tags=self.trial_tags(trial),
                        metrics=self.extra_metrics,
@@ -406,7 +373,7 @@ class Search:
         executor that runs trials elsewhere rebuilds it with `Search.from_spec` and calls
         `run_trials` (a ticket callback bounds the count across workers)."""
         return (type(self), self.text, str(self.path), self.network.name, self.search_space,
-                self.strategy, self.config)
+                self.strategy, self.request)
 
     @staticmethod
     def from_spec(spec: tuple, seed: int | None = None) -> Search:
@@ -428,26 +395,6 @@ class _Recorder(PruningCallback):
     def on_epoch_end(self, epoch: int, metrics) -> None:
         if self.metric in metrics:
             self.sink.values.append(float(metrics[self.metric]))
-
-
-def _grid_size(dims: list[SearchDim]) -> int:
-    """Number of full configurations of the (discretised) space, nested choices included."""
-    by_parent: dict[tuple[str, int] | None, list[SearchDim]] = {}
-    for d in dims:
-        key = (d.parent, d.parent_option) if d.parent is not None else None
-        by_parent.setdefault(key, []).append(d)
-
-    def count(group: list[SearchDim]) -> int:
-        total = 1
-        for d in group:
-            if d.kind == "categorical":
-                n = sum(count(by_parent.get((d.name, i), [])) for i in range(len(d.choices)))
-            else:
-                n = len(d.grid_values())
-            total *= n
-        return total
-
-    return count(by_parent.get(None, []))
 
 
 def _state_counts(trials: list[Any]) -> str:

@@ -99,10 +99,10 @@ def run_pbt(search: Any, reporter=None):
     cfg = search.config
     backend = cfg.backend
     rng = random.Random(strat.seed if strat.seed is not None else 0)
-    total_epochs = cfg.epochs or search.network.train.get("epochs") or 10
+    total_epochs = search.epochs  # settled once (runner.hpo.config), as every search reads it
     rounds = strat.rounds or min(total_epochs, 5)
     per_round = max(1, total_epochs // rounds)
-    size = max(2, search.network.train.get("population") or strat.population)
+    size = search.n_trials  # the population: PBTStrategy.trial_count
     study = search.study(sampler=optuna.samplers.RandomSampler(seed=strat.seed))
     dims = search.dims
 

@@ -17,9 +17,12 @@ choice's inner parameters only when their option is chosen).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner.hpo.search_space import SearchDim, is_active
+
+if TYPE_CHECKING:
+    from runner.hpo.config import SearchConfig
 
 
 class BaseStrategy:
@@ -30,6 +33,10 @@ class BaseStrategy:
     def __init__(self, name: str = "custom", seed: int | None = None) -> None:
         self.name = name
         self.seed = seed
+
+    def trial_count(self, config: SearchConfig, dims: list[SearchDim]) -> int:
+        """How many trials this search runs now; the settled trial count by default."""
+        return int(config.n_trials or 1)
 
     def sampler(self, dims: list[SearchDim]) -> Any:
         """The Optuna sampler; the default draws at random."""
@@ -69,6 +76,10 @@ class GridStrategy(BaseStrategy):
 
     def __init__(self, seed: int | None = None) -> None:
         super().__init__("grid", seed)
+
+    def trial_count(self, config: SearchConfig, dims: list[SearchDim]) -> int:
+        """Each configuration once: at most the size of the (discretised) space."""
+        return min(super().trial_count(config, dims), grid_size(dims))
 
     def sampler(self, dims: list[SearchDim]) -> Any:
         import optuna
@@ -119,13 +130,17 @@ class EvolutionaryStrategy(BaseStrategy):
 class PBTStrategy(BaseStrategy):
     """Population-based training; run by runner.hpo.pbt, not by a sampler."""
 
-    def __init__(self, seed: int | None = None, population: int = 4, rounds: int | None = None,
+    def __init__(self, seed: int | None = None, population: int | None = None, rounds: int | None = None,
                  quantile: float = 0.25, perturb: tuple[float, float] = (0.8, 1.2)) -> None:
         super().__init__("pbt", seed)
-        self.population = population
+        self.population = population  # None: the settled population (train.population, else 4)
         self.rounds = rounds
         self.quantile = quantile
         self.perturb = perturb
+
+    def trial_count(self, config: SearchConfig, dims: list[SearchDim]) -> int:
+        """Each member is one trial: the population (this object's, else the settled one)."""
+        return max(2, self.population or config.population or 2)
 
 
 STRATEGIES: dict[str, type[BaseStrategy]] = {
@@ -138,12 +153,33 @@ STRATEGIES: dict[str, type[BaseStrategy]] = {
 }
 
 
-def make_strategy(strategy: str | BaseStrategy | None, seed: int | None = None) -> BaseStrategy:
+def make_strategy(strategy: str | BaseStrategy, seed: int | None = None) -> BaseStrategy:
+    """A strategy by name (as SearchConfig settled it), or the given object."""
     if isinstance(strategy, BaseStrategy):
         return strategy
-    name = (strategy or "tpe").lower()
+    name = str(strategy).lower()
     cls = STRATEGIES.get(name)
     if cls is None:
         raise ValueError(f"unknown search method {strategy!r}: use {', '.join(STRATEGIES)} "
                          "or a BaseStrategy subclass")
     return cls(seed=seed)
+
+
+def grid_size(dims: list[SearchDim]) -> int:
+    """Number of full configurations of the (discretised) space, nested choices included."""
+    by_parent: dict[tuple[str, int] | None, list[SearchDim]] = {}
+    for d in dims:
+        key = (d.parent, d.parent_option) if d.parent is not None else None
+        by_parent.setdefault(key, []).append(d)
+
+    def count(group: list[SearchDim]) -> int:
+        total = 1
+        for d in group:
+            if d.kind == "categorical":
+                n = sum(count(by_parent.get((d.name, i), [])) for i in range(len(d.choices)))
+            else:
+                n = len(d.grid_values())
+            total *= n
+        return total
+
+    return count(by_parent.get(None, []))
