@@ -41,7 +41,7 @@ from compiler.lexer import GAP, next_token
 from compiler.model import LayerIR, NetworkIR, StmtIR
 from compiler.offsets import OFFSETS, ShiftLog, StmtList, shift
 from compiler.parser import Parser
-from compiler.shapes import LayerShape, NetworkShapes, total_params
+from compiler.shapes import LayerShape, NetworkShapes
 from compiler.space import HPOParam
 from compiler.syntax import (
     Branch,
@@ -692,21 +692,38 @@ class _Stash:
 
 
 def _new_total(res: NetworkShapes, gone: list, added: list) -> Any:
-    """The parameter count with some layers' counts replaced (sums of bounds, so a range of
-    counts updates too); counted again when one is unknown."""
-    total = res.total_params
-    if any(ls.params is None for ls in added):
-        return None  # one unknown count makes the sum unknown
-    parts = [ls.params for ls in gone]
-    if total is None or any(x is None for x in parts):
-        # Unknown before: counted again once no count is unknown any more.
-        return None if any(ls.params is None for ls in res.layers) else total_params(res.layers)
-    lo, hi = D.lo(total), D.hi(total)
-    for ls in gone:
-        lo, hi = lo - D.lo(ls.params), hi - D.hi(ls.params)
-    for ls in added:
-        lo, hi = lo + D.lo(ls.params), hi + D.hi(ls.params)
-    return D.make(lo, hi)
+    """The parameter count with some layers' counts replaced. A running sum of the known
+    counts' bounds and the number of unknown ones is kept on the inference and moved by the
+    layers replaced: a count that was unknown (a layer being typed makes every later one
+    unknown) is not summed again over the whole network once it is known again."""
+    inf = res.inference
+    run = getattr(inf, "param_sum", None)
+    if run is None:  # the first edit: summed once (res.layers holds `added` already)
+        run = _sum_params(res.layers)
+    else:
+        glo, ghi, gn = _sum_params(gone)
+        alo, ahi, an = _sum_params(added)
+        run = (run[0] - glo + alo, run[1] - ghi + ahi, run[2] - gn + an)
+    inf.param_sum = run
+    return None if run[2] else D.make(run[0], run[1])
+
+
+def _sum_params(layers: list) -> tuple[int, int, int]:
+    """(sum of low bounds, sum of high bounds, number unknown) of the layers' counts; as
+    `shapes.total_params` sums them, in a plain loop (tens of thousands of layers)."""
+    lo = hi = unknown = 0
+    span = D.Span
+    for ls in layers:
+        p = ls.params
+        if p is None:
+            unknown += 1
+        elif type(p) is span:
+            lo += p.lo
+            hi += p.hi
+        else:
+            lo += p
+            hi += p
+    return lo, hi, unknown
 
 
 def _same_param(old: HPOParam | None, new: HPOParam) -> bool:

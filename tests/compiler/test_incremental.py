@@ -476,3 +476,29 @@ def test_renumbering_renames_witnesses_longer_than_the_recursion_limit():
         assert_same(a, new)
     finally:
         sys.setrecursionlimit(limit)
+
+
+def test_the_parameter_count_is_not_summed_again_when_it_becomes_known(monkeypatch):
+    """A line typed mid-list makes every later count unknown until it is valid again; then
+    the total is moved by the layers re-inferred (a running sum), not summed again over the
+    whole network (10,000 layers: ~85 ms at every key that fixed the line)."""
+    from compiler import dims
+
+    text = program(400)
+    a = analyze(text)
+    at = a.tree.networks[0].layers[200].end
+    calls = []
+    real_add = dims.add
+
+    def counting_add(x, y):
+        calls.append(1)
+        return real_add(x, y)
+
+    monkeypatch.setattr(dims, "add", counting_add)
+    for typed in ["\n    ", *("\n    " + s for s in _typed_prefixes('Dense(64, activation="relu")'))]:
+        new = text[:at] + typed + text[at:]
+        calls.clear()
+        assert reanalyze(a, new) is a, typed
+        assert len(calls) < 100, (typed, len(calls))
+        assert a.shapes[0].total_params is not None or "relu" not in typed
+        assert_same(a, new)
