@@ -112,3 +112,16 @@ def test_substitute_gives_a_concrete_validated_program():
         substitute(text, {"layers[1].Dense.units": 100})
     with pytest.raises(KeyError):
         substitute(text, {"nope": 1})
+
+
+def test_shapes_json_of_a_space_too_large_to_write_as_a_number(tmp_path, capsys):
+    # 500 ranges of 10**9 integers: 10**4500 configurations, more digits than Python writes
+    # (or reads back) as an int; `neural shapes --format json` raised ValueError on it.
+    f = tmp_path / "huge.neural"
+    body = "\n".join("    Dense(HPO(range(1, 1000000000)))" for _ in range(500))
+    f.write_text(f"network Huge {{\n  input: (8,)\n  layers:\n{body}\n    Output(10)\n}}\n")
+    assert main(["shapes", str(f), "--format", "json"]) == 0
+    (net,) = json.loads(capsys.readouterr().out)
+    assert net["space_size"] is None and net["space"] == "about 1.0e4500 configurations"
+    assert net["hpo"][0]["values"] == 10**9
+    assert net["layers"][1]["output_shapes"] == [[{"min": 1, "max": 10**9}]]
