@@ -115,13 +115,23 @@ class Inference:
                 self.has_blocks = True
                 self.shared.update(p.name for p in (net.space or []))
 
-    def _static(self, layer: LayerIR) -> dict:
-        """Parameters of a layer with nothing searched that changes its shape (cached)."""
+    def _plan(self, layer: LayerIR) -> _Plan:
+        """What binding a layer's parameters needs, worked out once per layer (an edit empties
+        `static`: compiler.incremental)."""
         key = id(layer)
         got = self.static.get(key)
         if got is None:
-            got = self.static[key] = self._bind(layer, {})
+            base = layer.full_params()
+            dynamic = tuple(k for k, v in base.items() if isinstance(v, (HPORef, LayerIR)))
+            got = self.static[key] = _Plan(self._shape_refs(layer), base, dynamic)
         return got
+
+    def _static(self, layer: LayerIR) -> dict:
+        """Parameters of a layer with nothing searched that changes its shape (cached)."""
+        plan = self._plan(layer)
+        if plan.static is None:
+            plan.static = self._bind(layer, {})
+        return plan.static
 
     # ------------------------------------------------------------------ values
     def _values(self, ref: HPORef, name: str) -> list[Any]:
@@ -162,9 +172,14 @@ class Inference:
         return out
 
     def _bind(self, layer: LayerIR, assign: dict[str, Any]) -> dict:
-        """The layer's parameters with defaults, HPO values from `assign`."""
-        out = layer.full_params()
-        for k, v in list(out.items()):
+        """The layer's parameters with defaults, HPO values from `assign` (not to be modified:
+        a layer without HPO or wrapped layer shares one dictionary)."""
+        plan = self._plan(layer)
+        if not plan.dynamic:
+            return plan.base
+        out = dict(plan.base)
+        for k in plan.dynamic:
+            v = out[k]
             if isinstance(v, HPORef):
                 got = self._resolve(v, assign, k)
                 if got is _MISSING:  # a custom option that leaves this argument out
@@ -244,36 +259,19 @@ class Inference:
             return self.choice_layer(layer, state, use_s, use_e)
         if layer.spec is None or not layer.valid:
             return LayerShape(layer, state, None, None)
-        refs = self._shape_refs(layer)
+        refs = self._plan(layer).refs
         out: dict[Shape, Witness] = {}
         counts: list[Dim] = []
         failures: list[tuple[Witness, ShapeError]] = []
         warns: list = []
+        # Unless a searched value was set by an earlier layer (a shared parameter), every input
+        # shape tries the same assignments: bind the parameters for each of them once.
+        same = None if any(ref.param.name in self.shared for _p, ref in refs) else self._combos(layer, refs, ())
         for shape, wit in state.items():
-            names = []
-            choices = []
-            fixed = {}
-            for pname, ref in refs:
-                pn = ref.param.name
-                if pn in names or pn in fixed:
-                    continue
-                prior = witness_get(wit, pn, _MISSING) if pn in self.shared else _MISSING
-                if prior is not _MISSING:
-                    fixed[pn] = prior
-                    continue
-                names.append(pn)
-                choices.append(self._values(ref, pname))
-            n = 0
-            for combo in itertools.product(*choices):
-                n += 1
-                if n > MAX_COMBOS:
-                    break
-                assign = dict(fixed)
-                assign.update(zip(names, combo, strict=True))
+            for cells, bound in same if same is not None else self._combos(layer, refs, wit):
                 own = wit
-                for k, v in zip(names, combo, strict=True):
+                for k, v in cells:
                     own = (k, v, own)
-                bound = self._bind(layer, assign) if assign or refs else self._static(layer)
                 try:
                     o = self.apply(layer, shape, bound, warns, own)
                 except ShapeError as e:
@@ -290,9 +288,35 @@ class Inference:
                 except (ShapeError, KeyError, TypeError, ValueError, ZeroDivisionError,
                         AttributeError, IndexError):
                     counts.append(None)
-        self.report(layer, failures, bool(out), use_s, use_e, warns)
+        if failures or warns:
+            self.report(layer, failures, bool(out), use_s, use_e, warns)
         params = _merge_counts(counts)
         return LayerShape(layer, state, out if out else None, params)
+
+    def _combos(self, layer: LayerIR, refs: list[tuple[str, HPORef]], wit: Witness) -> list[tuple[tuple, dict]]:
+        """The assignments to try (at most MAX_COMBOS), each as the (name, value) cells it adds
+        to the witness and the layer's parameters bound with it. A shared parameter that `wit`
+        already sets keeps its value there."""
+        if not refs:
+            return [((), self._static(layer))]
+        names: list[str] = []
+        choices: list[list[Any]] = []
+        fixed: dict[str, Any] = {}
+        for pname, ref in refs:
+            pn = ref.param.name
+            if pn in names or pn in fixed:
+                continue
+            prior = witness_get(wit, pn, _MISSING) if pn in self.shared else _MISSING
+            if prior is not _MISSING:
+                fixed[pn] = prior
+                continue
+            names.append(pn)
+            choices.append(self._values(ref, pname))
+        out = []
+        for combo in itertools.islice(itertools.product(*choices), MAX_COMBOS):
+            cells = tuple(zip(names, combo, strict=True))
+            out.append((cells, self._bind(layer, {**fixed, **dict(cells)})))
+        return out
 
     def apply(self, layer: LayerIR, shape: Shape, bound: dict, warns: list, assign) -> Shape:
         spec = layer.spec
@@ -379,6 +403,17 @@ class Inference:
         self.diags.append(dg.make(err.code, msg, s, e, related=related))
 
 
+@dataclass(slots=True, eq=False)
+class _Plan:
+    """A layer's shape-changing HPO references, and its parameters with their defaults, of
+    which `dynamic` names those bound anew for each assignment (HPO and wrapped layers)."""
+
+    refs: list[tuple[str, HPORef]]
+    base: dict
+    dynamic: tuple[str, ...]
+    static: dict | None = None  # bound with no assignment
+
+
 @dataclass(slots=True)
 class _Bound:
     """A wrapped layer with concrete parameters, as wrapper shape rules expect it."""
@@ -392,12 +427,11 @@ def _same(a: Shape, b: Shape) -> bool:
 
 
 def _merge_counts(counts: list[Dim]) -> Dim:
-    vals = [c for c in counts if c is not None]
-    if not vals or len(vals) != len(counts):
+    if not counts or None in counts:
         return None
-    lo = min(D.lo(v) for v in vals)
-    hi = max(D.hi(v) for v in vals)
-    return D.make(lo, hi)
+    if all(type(c) is int for c in counts):  # no Span: the common case, without the calls
+        return D.make(min(counts), max(counts))
+    return D.make(min(D.lo(v) for v in counts), max(D.hi(v) for v in counts))
 
 
 def total_params(layers: list[LayerShape]) -> Dim:
