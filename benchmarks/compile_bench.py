@@ -2,14 +2,27 @@
 programs of 100, 1,000 and 10,000 layers, and the time per layer (linear growth keeps it
 flat). Target: a 1,000-layer program well under 50 ms.
 
+`--cli N` instead times `neural shapes` as a user runs it (a fresh process, stdout to a
+file: not a terminal) on N-layer programs, text and `--format json`, next to the same
+process doing nothing but parse the file (the baseline of that run). Programs: every layer
+searched (`Dense(HPO(choice(16, 32)))`), the same without HPO, and every layer with an
+unknown argument name (a did-you-mean each). Target (issue #13): a few seconds at 100,000.
+
     python benchmarks/compile_bench.py [--repeat 7]
+    python benchmarks/compile_bench.py --cli 100000 [--repeat 3] [--cases hpo,plain] [--repo DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from compiler.analysis import analyze
 from compiler.parser import parse
@@ -35,6 +48,67 @@ def program(n_layers: int) -> str:
     )
 
 
+# One line repeated: the `neural shapes` cases (issue #13).
+FLAT = {
+    "hpo": "Dense(HPO(choice(16, 32)))",
+    "plain": "Dense(16)",
+    "unknown": 'Dense(16, activaton="relu")',
+}
+
+
+def flat_program(n_layers: int, line: str) -> str:
+    """`n_layers` copies of `line`, then a softmax output."""
+    body = "".join(f"    {line}\n" for _ in range(n_layers))
+    return ("network Flat {\n  input: (8,)\n  layers:\n" + body +
+            '    Output(10, "softmax")\n  loss: "sparse_categorical_crossentropy"\n}\n')
+
+
+REPO = Path(__file__).resolve().parent.parent
+# The floor: the same process reading and parsing the file, with the cyclic GC off as the
+# analysis has it, and nothing else.
+PARSE_ONLY = ("import gc, sys; gc.disable(); from compiler.parser import parse; "
+              "parse(open(sys.argv[1]).read())")
+
+
+def timed(cmd: list[str], out_path: str, repo: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one process, its stdout written to a file; a traceback stops
+    the run. CPU time (user + system) is what a loaded machine distorts least."""
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(out_path, "w") as out:
+        t = time.perf_counter()
+        r = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE, text=True, cwd=repo, env=env,
+                           check=False)
+        wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if "Traceback" in r.stderr:
+        raise SystemExit(f"{' '.join(cmd[1:])} crashed:\n{r.stderr[-2000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def cli(n: int, repeat: int, cases: list[str], repo: Path) -> None:
+    py = sys.executable
+    print(f"neural shapes ({repo}), {n:,} layers, stdout to a file; median of {repeat}; "
+          "seconds wall / CPU")
+    print(f"{'program':>8} {'parse only':>12} {'text':>12} {'json':>12} {'text/parse (CPU)':>17}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for label in cases:
+            src = os.path.join(tmp, "p.neural")
+            Path(src).write_text(flat_program(n, FLAT[label]))
+            out = os.path.join(tmp, "out")
+            runs = {
+                "parse": [py, "-c", PARSE_ONLY, src],
+                "text": [py, "-m", "runner", "shapes", src],
+                "json": [py, "-m", "runner", "shapes", src, "--format", "json"],
+            }
+            t = {}
+            for k, cmd in runs.items():
+                got = [timed(cmd, out, repo) for _ in range(repeat)]
+                t[k] = (statistics.median(w for w, _c in got), statistics.median(c for _w, c in got))
+            cells = " ".join(f"{w:>5.2f} / {c:<4.2f}" for w, c in t.values())
+            print(f"{label:>8} {cells} {t['text'][1] / t['parse'][1]:>16.1f}x")
+
+
 def median_ms(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -47,7 +121,14 @@ def median_ms(fn, repeat: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--cli", type=int, metavar="N", help="time `neural shapes` on N-layer programs")
+    ap.add_argument("--cases", default=",".join(FLAT), help=f"with --cli: some of {', '.join(FLAT)}")
+    ap.add_argument("--repo", type=Path, default=REPO,
+                    help="with --cli: the source tree to run (e.g. an export of an older commit)")
     args = ap.parse_args()
+    if args.cli:
+        cli(args.cli, args.repeat, [c.strip() for c in args.cases.split(",")], args.repo.resolve())
+        return
     print(f"{'layers':>8} {'chars':>9} {'parse ms':>9} {'analyse ms':>11} {'us/layer':>9}")
     for n in (100, 1_000, 10_000):
         text = program(n)
