@@ -608,20 +608,14 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_irs: li
                 pos, j = len(old_layers), len(stmts)
                 inf.stash = stash = None
                 break
+            if state is None:
+                j, pos = _unknown_from(stmts, j, pos, old_state, old_layers, new_layers, parts,
+                                       nested)
+                break
             x = stmts[j]
             count = len(x.layers)
-            if state is None:
-                # An unknown input: every layer's shapes and count are unknown, no diagnostic
-                # (what `inf.stmt` gives, without reading the statement).
-                for layer in x.layers:
-                    ls = LayerShape(layer, None, None, None)
-                    ls.stmt_index = x.index
-                    new_layers.append(ls)
-                parts.append([])
-                nested.append({})
-            else:
-                net.node.layers[j]  # read through the list: its pending moves are taken
-                state = inf.stmt(x, state, new_layers, parts, nested)
+            net.node.layers[j]  # read through the list: its pending moves are taken
+            state = inf.stmt(x, state, new_layers, parts, nested)
             pos += count
             if count:
                 old_state = old_layers[pos - 1].outputs
@@ -644,6 +638,30 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_irs: li
     res.stmt_nested[k:end_old] = nested
     res.total_params = _new_total(res, gone, new_layers)
     return old_parts, parts
+
+
+def _unknown_from(stmts: list[StmtIR], j: int, pos: int, old_state: Any, old_layers: list,
+                  new_layers: list, parts: list, nested: list) -> tuple[int, int]:
+    """Statements j.. after an unknown input: every layer's shapes and count are unknown, no
+    diagnostic (what `inf.stmt` gives, without reading the statement), until one whose old
+    output was unknown too. Returns (the statement after the last one, the old layers' index
+    after it). One tight loop: a layer half typed makes thousands of them unknown."""
+    n = len(stmts)
+    add_layer, add_part, add_nested = new_layers.append, parts.append, nested.append
+    while j < n:
+        x = stmts[j]
+        idx = x.index
+        for layer in x.layers:
+            add_layer(LayerShape(layer, None, None, None, idx))
+        add_part([])
+        add_nested({})
+        j += 1
+        if x.layers:
+            pos += len(x.layers)
+            old_state = old_layers[pos - 1].outputs
+        if old_state is None:
+            break
+    return j, pos
 
 
 class _Stash:
