@@ -492,7 +492,11 @@ def _rename_layer(layer: Any, old_p: str, new_p: str, seen: set[int]) -> None:
     if layer.path.startswith(old_p):
         layer.path = new_p + layer.path[len(old_p):]
     for v in layer.params.values():
-        _rename_in(v, old_p, new_p, seen)
+        if type(v) not in _PLAIN:  # (most arguments are numbers and strings)
+            _rename_in(v, old_p, new_p, seen)
+
+
+_PLAIN = frozenset({int, float, str, bool, type(None)})
 
 
 def _rename_in(v: Any, old_p: str, new_p: str, seen: set[int]) -> None:
@@ -704,9 +708,8 @@ class _Stash:
             return False
         if any(a is not b for a, b in zip(stmts[j:], self.stmts[i:], strict=True)):
             return False
-        ps = inf.params
-        return self.shared == inf.shared and len(ps) == len(self.params) and all(
-            ps.get(n) is q for n, q in self.params.items())
+        # (HPOParam compares by identity: one comparison in C of thousands of entries)
+        return self.shared == inf.shared and inf.params == self.params
 
 
 def _new_total(res: NetworkShapes, gone: list, added: list) -> Any:
