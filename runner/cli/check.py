@@ -88,6 +88,8 @@ def _dim_json(d: D.Dim) -> int | None | dict[str, int]:
 
 def _shape_json(shape: D.Shape) -> list:
     """[26, 26, 16]: ints, null for an unknown size, {"min", "max"} where HPO spans a range."""
+    if all(type(d) is int for d in shape):  # most shapes: no call per dimension
+        return list(shape)
     return [_dim_json(d) for d in shape]
 
 
@@ -198,12 +200,9 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[s
     nothing is cut or wrapped when the output goes to a file or a pipe."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
 
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
+    fmt = "  ".join(f"{{:{'>' if i in right else '<'}{w}}}" for i, w in enumerate(widths)).format
     rule = "  ".join("-" * w for w in widths)
-    return [line(headers), rule, *(line(r) for r in rows)]
+    return [fmt(*headers).rstrip(), rule, *(fmt(*r).rstrip() for r in rows)]
 
 
 def _count_text(p: Any) -> str:
