@@ -1,8 +1,10 @@
 """Entry point of one parallel search worker: `python -m runner.hpo.worker`.
 
-Reads a header and the search's spec from stdin (see runner.hpo.workers), then runs one
-trial per ticket: it writes `ready` on its protocol channel and the parent answers `go` or
-`stop`. Anything the trials print goes to stderr; stdout is the protocol channel only.
+Reads a header and the search's spec from stdin (see runner.hpo.workers), imports the
+framework, then reads the search's tracking environment (captured once, by the parent) and
+runs one trial per ticket: it writes `ready` on its protocol channel and the parent answers
+`go` or `stop`. Plot requests go to the parent's helper as `plot ...` lines on the same
+channel. Anything the trials print goes to stderr; stdout is the protocol channel only.
 """
 
 from __future__ import annotations
@@ -61,6 +63,12 @@ def main() -> int:
     search = Search.from_spec(pickle.load(stdin), header["seed"])
     _set_threads(header["threads"], search.backend)
     search.worker_threads = header["threads"]
+    environment = pickle.load(stdin)  # the parent captured it while this process started
+    if search.config.track:
+        from runner.tracking.session import ForwardedPlots, TrackingSession
+
+        search._session = TrackingSession(environment, capture=environment is None,
+                                          plots=ForwardedPlots(proto))
 
     def ticket() -> bool:
         proto.write("ready\n")

@@ -7,6 +7,10 @@ trial after trial; before each trial it asks the parent for a ticket, so exactly
 run in all and a fast worker takes more of them. Each worker gets `cores // N` framework
 threads (PyTorch intra-op; TensorFlow intra/inter-op) so N workers do not fight over cores.
 
+Tracking is shared the same way as in one process: the parent captures the environment once
+(while the workers start up) and sends it to each worker, and the parent's one plot helper
+draws every worker's plots (a worker writes `plot render|final DIR` on its channel).
+
 Workers die with their parent (PR_SET_PDEATHSIG on Linux, and a parent check), and on
 SIGTERM/SIGINT they end their trial FAIL and its experiment `interrupted`.
 """
@@ -76,6 +80,13 @@ class Worker:
         self.pid = self.proc.pid
         self.buffer = b""
 
+    def send(self, data: bytes) -> None:
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # it died: its exit code says so
+
     def answer(self, go: bool) -> None:
         try:
             self.proc.stdin.write(b"go\n" if go else b"stop\n")
@@ -87,6 +98,7 @@ class Worker:
 def run_parallel(search: Any, study: Any, n: int, reporter) -> None:
     from runner.hpo.liveness import fail_stale
     from runner.program import ProgramError
+    from runner.tracking.session import TrackingSession, forward_plot_request
 
     k = min(search.parallel, max(n, 1))
     threads = worker_threads(k)
@@ -95,6 +107,12 @@ def run_parallel(search: Any, study: Any, n: int, reporter) -> None:
     deadline = time.monotonic() + search.timeout if search.timeout else None
     seed = search.config.seed
     workers = [Worker(i, spec, threads, None if seed is None else seed + i) for i in range(k)]
+    # captured once for the whole search, here, while the workers import their framework
+    session = TrackingSession() if search.config.track else None
+    shared = pickle.dumps(session.environment if session is not None else None)
+    for w in workers:
+        w.send(shared)
+    plots = session.plots if session is not None else None
     sel = selectors.DefaultSelector()
     for w in workers:
         sel.register(w.proc.stdout, selectors.EVENT_READ, w)
@@ -116,6 +134,8 @@ def run_parallel(search: Any, study: Any, n: int, reporter) -> None:
                         go = issued < n and (deadline is None or time.monotonic() < deadline)
                         issued += go
                         w.answer(go)
+                    else:
+                        forward_plot_request(line.decode("utf-8", "replace"), plots)
             seen = _report_new(study, seen, reporter)
         for w in workers:
             w.proc.wait()
@@ -130,6 +150,8 @@ def run_parallel(search: Any, study: Any, n: int, reporter) -> None:
             if w.proc.poll() is None:
                 w.proc.kill()
                 w.proc.wait()
+        if session is not None:  # its helper finishes the plots asked for, then exits
+            session.close()
     _report_new(study, seen, reporter)
     failed = [w.proc.returncode for w in workers if w.proc.returncode]
     if failed:

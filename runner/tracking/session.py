@@ -13,7 +13,10 @@ plots with one line on a pipe, never drawing them itself.
                 ...
 
 `environment` is plain JSON data: a search's worker processes build their own session
-from it (`TrackingSession(environment=parent.environment)`), capturing nothing again.
+from it (`TrackingSession(environment=parent.environment)`), capturing nothing again; its
+`captured` entry (process id, time) says which process captured it, so every experiment of
+one search shows the same capture. A worker's plots go to the parent's one helper through
+`ForwardedPlots` (a line on the worker's channel to its parent).
 `close()` does not wait for drawings in progress unless asked: the helper finishes what
 was asked and exits on its own, a little after the search.
 """
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -43,6 +47,7 @@ def capture_shared_environment() -> dict[str, Any]:
 
     env, diff = capture_environment()
     env.pop("command", None)  # per process: added by each tracker
+    env["captured"] = {"pid": os.getpid(), "time": time.time()}  # once per search
     return {"metadata": env, "requirements": requirements_text(), "git_diff": diff}
 
 
@@ -118,15 +123,50 @@ class PlotHelper:
         return True
 
 
+class ForwardedPlots:
+    """A worker's plot requests, sent to the process that owns the search's one helper as
+    `plot render|final DIR` lines on `channel` (so N workers start no plot process)."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self._lock = threading.Lock()
+        self.errors: list[str] = []
+
+    def request(self, folder: str | os.PathLike[str], final: bool = False) -> None:
+        with self._lock:
+            try:
+                self.channel.write(f"plot {'final' if final else 'render'} {os.fspath(folder)}\n")
+                self.channel.flush()
+            except (OSError, ValueError):
+                pass  # the parent is gone: the search is over anyway
+
+    def close(self, wait: float | None = 0.0) -> bool:
+        return True
+
+
+def forward_plot_request(line: str, plots: Any) -> bool:
+    """In the owner of the helper: pass on a worker's `plot OP DIR` line; False if it is not one."""
+    kind, _, rest = line.partition(" ")
+    op, _, folder = rest.partition(" ")
+    if kind != "plot" or op not in ("render", "final") or not folder:
+        return False
+    if plots is not None:
+        plots.request(folder, final=op == "final")
+    return True
+
+
 class TrackingSession:
-    """Shared by the experiments of one search: environment captured once, one plot helper."""
+    """Shared by the experiments of one search: environment captured once, one plot helper
+    (or, in a search's worker process, a `ForwardedPlots` to the parent's)."""
 
     def __init__(self, environment: dict[str, Any] | None = None, *, capture: bool = True,
-                 plots: bool = True) -> None:
+                 plots: bool | PlotHelper | ForwardedPlots = True) -> None:
         if environment is None and capture:
             environment = capture_shared_environment()
         self.environment = environment
-        self.plots = PlotHelper() if plots else None
+        if isinstance(plots, bool):
+            plots = PlotHelper() if plots else None
+        self.plots = plots
         self._files: tempfile.TemporaryDirectory[str] | None = None
         self._files_lock = threading.Lock()
 

@@ -61,3 +61,39 @@ def test_each_worker_gets_its_share_of_the_cores_and_says_so(tiny):
     workers = [t.user_attrs["worker"] for t in study.get_trials()]
     assert [w["threads"] for w in workers] == [worker_threads(2)] * 2
     assert all(w["pid"] != os.getpid() for w in workers)
+
+
+def test_workers_share_one_environment_capture_and_the_parents_plot_helper(tiny, monkeypatch):
+    """The environment of a parallel search is captured once, by the parent, and every
+    trial's record holds that capture (each with its own worker's command); the workers
+    start no plot process: the parent's one helper draws every trial's plots."""
+    import json
+    import time
+
+    import runner.tracking.session as session_module
+    from runner.hpo import Search, SearchConfig
+    from runner.tracking import ExperimentManager
+
+    spawned = []
+    real_spawn = session_module.spawn_worker
+    monkeypatch.setattr(session_module, "spawn_worker",
+                        lambda *a, **k: spawned.append(a) or real_spawn(*a, **k))
+    store = tiny.parent / "store"
+    r = Search(tiny.read_text(), tiny, None, None, "random",
+               SearchConfig(n_trials=4, parallel=2, seed=0, track=True, epochs=1, num_samples=300,
+                            dataset="digits", base_dir=str(store))).run()
+    assert [t["state"] for t in r.trials] == ["COMPLETE"] * 4
+    trials = [e for e in ExperimentManager(store).list_experiments() if "trial" in e["tags"]]
+    assert len(trials) == 4
+    metas = [json.loads((Path(e["experiment_dir"]) / "metadata.json").read_text()) for e in trials]
+    envs = [m["environment"] for m in metas]
+    assert all(e["captured"]["pid"] == os.getpid() for e in envs)  # by the parent, once
+    assert len({json.dumps({k: v for k, v in e.items() if k != "command"}, sort_keys=True)
+                for e in envs}) == 1
+    assert all(e["command"]["pid"] != os.getpid() for e in envs)  # each ran in a worker
+    assert spawned == [("runner.tracking.plot_worker", "--serve")]
+    deadline = time.monotonic() + 120  # the helper draws after the search, at low priority
+    pngs = [Path(e["experiment_dir"]) / "plots" / "metric_loss.png" for e in trials]
+    while not all(p.is_file() for p in pngs) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert all(p.is_file() for p in pngs)
