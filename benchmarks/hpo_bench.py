@@ -9,12 +9,16 @@
 (d) the README's kind of search on a program whose trials all do equal work (random search,
     no pruning, fixed widths): `neural run --hpo` with tracking on, as a whole process, vs the
     same search written by hand with Optuna + PyTorch (same trials, epochs, data, model, a
-    whole process); and `--parallel 2` vs `--parallel 1` of the same command.
+    whole process); and `--parallel 2` vs `--parallel 1` of the same command. Each trial
+    trains for a few seconds (120 epochs, --epochs): with the 10-epoch trials of before
+    (~0.4 s) the processes were mostly start-up (interpreter, torch, scikit-learn and data
+    about 3-6 s of CPU, once per process and once per worker), so no parallel speed-up could
+    show: 12 x 0.4 s of training is all that two workers can share.
 (e) the Dask executor: the same search of real training trials (a few seconds each) on a local
     Dask cluster of 1 and then 2 worker processes (one thread each; the study on the
     scheduler); each cluster is warmed up (framework imported) before the timed search.
 
-    python benchmarks/hpo_bench.py [--trials 200] [--quick] [--only a|b|c|d|e]
+    python benchmarks/hpo_bench.py [--trials 200] [--quick] [--only a|b|c|d|e] [--epochs 120]
 """
 
 from __future__ import annotations
@@ -293,13 +297,16 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
     ap.add_argument("--only", choices=("a", "b", "c", "d", "e"), help="print one figure")
     ap.add_argument("--repeats", type=int, default=2, help="(d): runs of each process; the best counts")
+    ap.add_argument("--epochs", type=int, default=120,
+                    help="(d): epochs per trial (120: a few seconds of equal work per trial)")
     args = ap.parse_args()
     n = 30 if args.quick else args.trials
     figures = {
         "a": lambda: overhead(n),
         "b": lambda: throughput(8 if args.quick else 60),
         "c": lambda: quality(4 if args.quick else 12, 2 if args.quick else 3),
-        "d": lambda: equal_work(4 if args.quick else 12, 3 if args.quick else 10, 1 if args.quick else args.repeats),
+        "d": lambda: equal_work(4 if args.quick else 12, 3 if args.quick else args.epochs,
+                                1 if args.quick else args.repeats),
         "e": lambda: dask_speedup(4 if args.quick else 8),
     }
     for key, figure in figures.items():
