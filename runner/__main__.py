@@ -1,5 +1,3 @@
-import sys
+from runner.cli import entry
 
-from runner.cli import main
-
-sys.exit(main())
+entry()

@@ -54,3 +54,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `neural-run`: the same as `neural run`."""
     return main(["run", *(sys.argv[1:] if argv is None else argv)])
+
+
+def entry() -> None:
+    """The `neural` console script (and `python -m runner`): main(), then a quick exit after
+    a training command (runner.cli.exit)."""
+    from runner.cli.exit import finish
+
+    argv = sys.argv[1:]
+    finish(argv[0] if argv else None, main(argv))
+
+
+def run_entry() -> None:
+    """The `neural-run` console script."""
+    from runner.cli.exit import finish
+
+    finish("run", run_main())

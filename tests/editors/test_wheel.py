@@ -42,7 +42,7 @@ def test_wheel_holds_the_grammar_and_the_web_ui(wheel):
     assert not any(n.startswith(("tests/", "vscode-extension/", "benchmarks/")) for n in names), names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "neural-lsp = neural_lsp.__main__:main" in text and "neural = runner.cli:main" in text
+    assert "neural-lsp = neural_lsp.__main__:main" in text and "neural = runner.cli:entry" in text
 
 
 def test_pipx_install_of_the_wheel_gives_working_neural_and_neural_lsp(wheel, tmp_path):
