@@ -123,13 +123,14 @@ def run_pbt(search: Any, reporter=None):
     from pathlib import Path
 
     tmp = tempfile.TemporaryDirectory(prefix="neural_pbt_")
-    if cfg.track:
+    session = search.tracking_session() if cfg.track else None  # as every search's trials
+    if session is not None:
         from runner.tracking import ExperimentTracker
 
         for m in members:
             m.tracker = ExperimentTracker(f"{search.network.name}_pbt{m.index}", base_dir=cfg.base_dir,
                                           tags={"study": search.study_name, "trial": m.trial.number,
-                                                "search": "pbt"}, capture_environment=False)
+                                                "search": "pbt"}, session=session)
     try:
         for r in range(rounds):
             for m in members:
@@ -179,6 +180,9 @@ def run_pbt(search: Any, reporter=None):
             m.tracker.finish("completed")
         if reporter:
             reporter(study, study.get_trials(deepcopy=False)[m.trial.number])
+    if session is not None:  # its helper finishes the plots asked for, then exits
+        session.close()
+        search._session = None
     study.set_user_attr("pbt_events", search.pbt_events)
     return search.finish(study)
 

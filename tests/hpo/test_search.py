@@ -139,6 +139,28 @@ def test_pbt_transfers_weights_and_hyperparameters(tiny):
     assert len(units - {None}) <= 2
 
 
+def test_pbt_members_are_tracked_in_the_searchs_session(tiny, monkeypatch):
+    """Members record the environment the search captured once (they recorded none before),
+    and their plots go to the search's one helper."""
+    import os
+
+    import runner.tracking.environment as environment
+    from runner.tracking import ExperimentManager
+
+    calls = []
+    real = environment.capture_environment
+    monkeypatch.setattr(environment, "capture_environment", lambda *a, **k: calls.append(1) or real(*a, **k))
+    s = search(tiny, PBTStrategy(seed=0, population=3, rounds=2), epochs=2, track=True)
+    s.run()
+    members = [e for e in ExperimentManager(s.config.base_dir).list_experiments()
+               if e["tags"].get("search") == "pbt"]
+    assert len(members) == 3 and len(calls) == 1
+    envs = [json.loads((Path(e["experiment_dir"]) / "metadata.json").read_text())["environment"]
+            for e in members]
+    assert all(e["captured"]["pid"] == os.getpid() for e in envs)
+    assert len({json.dumps(e, sort_keys=True) for e in envs}) == 1
+
+
 def test_optimized_program_equals_substitution_and_keeps_comments(tiny):
     r = search(tiny, "random", trials=2).run()
     opt = Path(r.optimized_path)
