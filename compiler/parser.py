@@ -781,3 +781,13 @@ def parse(text: str) -> tuple[File, list[Diagnostic]]:
     p = Parser(text)
     tree = p.parse_file()
     return tree, p.diags
+
+
+def parse_one_value(text: str) -> Value | None:
+    """`text` as exactly one value and nothing else, without errors (a value written inside a
+    string, a `--set` value); None otherwise."""
+    p = Parser(text)
+    value = p.parse_value()
+    if value is None or p.kinds[p.i] != "eof" or p.diags:
+        return None
+    return value
