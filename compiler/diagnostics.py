@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from compiler.source import LineIndex
 
 
 class Severity(IntEnum):
@@ -132,3 +138,15 @@ def make(
     """Build a diagnostic with the severity its code carries in CODES."""
     sev = severity if severity is not None else CODES[code][0]
     return Diagnostic(code, message, start, max(end, start), sev, fixes, related)
+
+
+def as_text(path: object, d: Diagnostic, index: LineIndex) -> str:
+    """One diagnostic as compilers print it: `file:line:col: severity code: message`
+    (1-based line and column). The one text form every command prints."""
+    pos = index.position(d.start)
+    return f"{path}:{pos.line + 1}:{pos.character + 1}: {d.severity.label} {d.code}: {d.message}"
+
+
+def format_text(path: object, diagnostics: Iterable[Diagnostic], index: LineIndex) -> str:
+    """Diagnostics as text, one line each."""
+    return "\n".join(as_text(path, d, index) for d in diagnostics)

@@ -138,3 +138,12 @@ class NetworkIR:
     @property
     def input_shape(self) -> Shape | None:
         return self.inputs[0] if len(self.inputs) == 1 else None
+
+
+def missing_network(networks: list[NetworkIR], name: str | None) -> str:
+    """Why no network was found: "no network named 'X' (networks: A, B)" when `name` was
+    asked for, else "the program has no network". Every surface says it this way."""
+    if name is None:
+        return "the program has no network"
+    names = ", ".join(n.name for n in networks) or "none"
+    return f"no network named {name!r} (networks: {names})"

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from compiler.analysis import Analysis, analyze
-from compiler.checks import Checker
+from compiler.checks import literal_value
 from compiler.codegen import BACKEND_ALIASES, CodegenError, generate_code
-from compiler.model import NetworkIR
-from compiler.parser import Parser
-from compiler.syntax import File
+from compiler.diagnostics import format_text
+from compiler.model import NetworkIR, missing_network
 
 
 class ProgramError(ValueError):
@@ -41,12 +40,10 @@ class Program:
 
 def parse_literal(text: str) -> Any:
     """A value written as in the DSL: 64, 0.5, "relu" (or relu), (3, 3), true, none."""
-    p = Parser(text)
-    node = p.parse_value()
-    if node is None or p.kinds[p.i] != "eof" or p.diags:
-        raise ProgramError(f"cannot read the value {text!r}")
-    value = Checker(text, File([], [], [], len(text))).eval_value(node, "value")
-    return str(value) if isinstance(value, str) else value
+    try:
+        return literal_value(text)
+    except ValueError as exc:
+        raise ProgramError(str(exc)) from None
 
 
 def parse_sets(items: list[str] | None) -> dict[str, Any]:
@@ -62,13 +59,8 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
 def format_diagnostics(path: Path | str, a: Analysis, only_errors: bool = True,
                        diagnostics: list | None = None) -> str:
     """Compiler-style lines (file:line:col: severity code: message)."""
-    lines = []
-    for d in a.diagnostics if diagnostics is None else diagnostics:
-        if only_errors and not d.is_error:
-            continue
-        pos = a.index.position(d.start)
-        lines.append(f"{path}:{pos.line + 1}:{pos.character + 1}: {d.severity.label} {d.code}: {d.message}")
-    return "\n".join(lines)
+    diags = a.diagnostics if diagnostics is None else diagnostics
+    return format_text(path, (d for d in diags if d.is_error or not only_errors), a.index)
 
 
 def load_program(path: str | Path, text: str, network: str | None = None,
@@ -78,9 +70,7 @@ def load_program(path: str | Path, text: str, network: str | None = None,
         raise ProgramError(f"{path} has errors:\n" + format_diagnostics(path, a))
     net = a.network(network)
     if net is None:
-        names = ", ".join(n.name for n in a.networks) or "none"
-        raise ProgramError(f"{path}: no network named {network!r} (networks: {names})" if network
-                           else f"{path}: the program has no network")
+        raise ProgramError(f"{path}: {missing_network(a.networks, network)}")
     values = dict(values or {})
     space = net.space
     unknown = [k for k in values if space.get(k) is None]

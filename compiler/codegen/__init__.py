@@ -14,7 +14,7 @@ from typing import Any
 
 from compiler.analysis import Analysis, analyze
 from compiler.codegen.common import CodegenError
-from compiler.model import NetworkIR
+from compiler.model import NetworkIR, missing_network
 
 BACKENDS = ("pytorch", "tensorflow")
 BACKEND_ALIASES = {"pytorch": "pytorch", "torch": "pytorch", "tensorflow": "tensorflow",
@@ -40,9 +40,7 @@ def concrete(source: str | Analysis, network: str | None = None,
         raise CodegenError(f"the program has {len(a.errors)} error(s)", a.errors, a)
     net = a.network(network)
     if net is None:
-        names = ", ".join(n.name for n in a.networks) or "none"
-        raise CodegenError(f"no network named {network!r} (networks: {names})" if network
-                           else "the program has no network", analysis=a)
+        raise CodegenError(missing_network(a.networks, network), analysis=a)
     if net.space and len(net.space):
         internal = net.space.from_public(values or {})
         full = {p.name: internal.get(p.name, p.default()) for p in net.space}

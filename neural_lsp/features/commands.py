@@ -124,9 +124,9 @@ async def _source(ls, uri: str, network: str | None, command: str) -> Source:
                             f"{where.line + 1}: {first.code} {first.message}")
     net = analysis.network(network)
     if net is None:
-        names = ", ".join(n.name for n in analysis.networks) or "none"
-        raise CommandFailed(f"no network named {network!r} (networks: {names})" if network
-                            else "the program has no network")
+        from compiler.model import missing_network
+
+        raise CommandFailed(missing_network(analysis.networks, network))
     return Source(uri, path, text, analysis, net)
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from compiler import dims as D
 from compiler.analysis import Analysis, analyze, gc_paused
-from compiler.diagnostics import Severity
+from compiler.diagnostics import Severity, as_text
+from compiler.model import missing_network
 from compiler.shapes import NetworkShapes
 from runner.cli.errors import CLIError
 from runner.cli.sources import read_source
@@ -46,6 +47,7 @@ def diagnostic_records(path: str, a: Analysis) -> list[dict[str, Any]]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    checked: list[tuple[str, Analysis]] = []
     records: list[dict[str, Any]] = []
     failed = False
     unread = 0
@@ -63,20 +65,23 @@ def cmd_check(args: argparse.Namespace) -> int:
             unread += 1
             continue
         a = analyze(text)
-        recs = diagnostic_records(path, a)
-        records.extend(recs)
+        checked.append((path, a))
+        if args.format == "json":
+            records.extend(diagnostic_records(path, a))
         failed = failed or any(d.severity == Severity.ERROR for d in a.diagnostics)
     if args.format == "json":
         print(json.dumps(records, indent=2))
     else:
-        for r in records:
-            print(f"{r['file']}:{r['line']}:{r['column']}: {r['severity']} {r['code']}: {r['message']}")
-        checked = len(args.files) - unread
+        for path, a in checked:
+            for d in a.diagnostics:
+                print(as_text(path, d, a.index))
         if checked:  # a file that could not be read has said so; "0 errors" would contradict it
-            errors = sum(1 for r in records if r["severity"] == "error")
-            warnings = sum(1 for r in records if r["severity"] == "warning")
+            diags = [d for _p, a in checked for d in a.diagnostics]
+            errors = sum(1 for d in diags if d.severity == Severity.ERROR)
+            warnings = sum(1 for d in diags if d.severity == Severity.WARNING)
             skipped = f" ({unread} could not be read)" if unread else ""
-            print(f"{checked} file{'s' if checked != 1 else ''} checked{skipped}: "
+            n = len(checked)
+            print(f"{n} file{'s' if n != 1 else ''} checked{skipped}: "
                   f"{errors} error{'s' if errors != 1 else ''}, "
                   f"{warnings} warning{'s' if warnings != 1 else ''}", file=sys.stderr)
     return 1 if failed else 0
@@ -179,8 +184,7 @@ def _shapes(args: argparse.Namespace, text: str) -> int:
     a = analyze(text)
     shapes = [s for s in a.shapes if args.network is None or s.network.name == args.network]
     if args.network and not shapes:
-        names = ", ".join(n.name for n in a.networks) or "none"
-        raise CLIError(f"{args.file}: no network named '{args.network}' (networks: {names})")
+        raise CLIError(f"{args.file}: {missing_network(a.networks, args.network)}")
     if not shapes:
         raise CLIError(f"{args.file}: no network to show")
     records = [network_record(a, ns) for ns in shapes]
@@ -189,9 +193,7 @@ def _shapes(args: argparse.Namespace, text: str) -> int:
     else:
         _print_tables(records)
     for d in a.errors:
-        pos = a.index.position(d.start)
-        print(f"{args.file}:{pos.line + 1}:{pos.character + 1}: error {d.code}: {d.message}",
-              file=sys.stderr)
+        print(as_text(args.file, d, a.index), file=sys.stderr)
     return 1 if a.errors else 0
 
 

@@ -74,13 +74,14 @@ def generate_optimized_dsl(neural_code: str, best_params: dict[str, Any], networ
                            search_space: dict[str, Any] | None = None) -> str:
     """The program text with the best values in place; formatting and comments kept."""
     from compiler.analysis import analyze
+    from compiler.model import missing_network
     from runner.hpo.search_space import build_dims, render_values
     from runner.program import ProgramError
 
     a = analyze(neural_code)
     net = a.network(network)
     if net is None:
-        raise ProgramError("the program has no network" if network is None else f"no network named {network!r}")
+        raise ProgramError(missing_network(a.networks, network))
     dims = build_dims(a, net, search_space or _implied_space(best_params, net))
     known = {d.name for d in dims}
     unknown = [k for k in best_params if k not in known]
