@@ -1,4 +1,5 @@
-"""Fixtures for the search tests: a tiny program on digits, and a real PostgreSQL server."""
+"""Fixtures for the search tests: the tiny program on digits (tests/programs.py) as a file, and
+a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -12,19 +13,7 @@ from pathlib import Path
 
 import pytest
 
-TINY = """# a tiny searched MLP (comments and spacing must survive rendering)
-network Tiny {
-  input: (8, 8, 1)
-  layers:
-    Flatten()
-    Dense(HPO(choice(16, 32)), activation="relu")   # width
-    Dropout(HPO(range(0.0, 0.2, step=0.1)))
-    Output(10, activation="softmax")
-  loss: "sparse_categorical_crossentropy"
-  optimizer: Adam(learning_rate=HPO(log_range(1e-3, 3e-2)))
-  train { epochs: 2 batch_size: 64 validation_split: 0.2 }
-}
-"""
+from tests.programs import TINY  # the tests of this folder import it from here too
 
 
 @pytest.fixture

@@ -33,25 +33,13 @@ from tests.lsp.conftest import (
     server_fixture,
     vscode_like,
 )
+from tests.programs import TINY  # its train block says 2 epochs; every run here passes --epochs 1
 
 pytest.importorskip("optuna")
 pytest.importorskip("torch")
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-TINY = """# a tiny searched MLP (comments and spacing must survive)
-network Tiny {
-  input: (8, 8, 1)
-  layers:
-    Flatten()
-    Dense(HPO(choice(16, 32)), activation="relu")   # width
-    Dropout(HPO(range(0.0, 0.2, step=0.1)))
-    Output(10, activation="softmax")
-  loss: "sparse_categorical_crossentropy"
-  optimizer: Adam(learning_rate=HPO(log_range(1e-3, 3e-2)))
-  train { epochs: 1 batch_size: 64 validation_split: 0.2 }
-}
-"""
 TRIALS = 4
 
 INSIGHT = """network Net {
