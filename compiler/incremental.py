@@ -605,16 +605,31 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_irs: li
             if stash is not None and state is not None and stash.fits(inf, stmts, j, state, watch):
                 # The statements from here on were inferred from this very state before the
                 # shapes became unknown (a layer being typed): taken back as they were.
-                got = stash.layers[j - stash.start:]
-                new_layers.extend(ls for x in got for ls in x)
-                parts.extend([] for _ in got)
-                nested.extend({} for _ in got)
+                i = j - stash.start
+                new_layers.extend(stash.flat[stash.starts[i]:])
+                parts.extend([] for _ in range(len(stmts) - j))
+                nested.extend({} for _ in range(len(stmts) - j))
+                # The stash stays (its layers are checked again when it is used) and keeps
+                # the unknown layers they replace, for when the line is invalid again.
+                stash.unknown, stash.unknown_at = _unknown_tail(old_layers[pos:]), i
                 pos, j = len(old_layers), len(stmts)
-                inf.stash = stash = None
                 break
             if state is None:
-                j, pos = _unknown_from(stmts, j, pos, old_state, old_layers, new_layers, parts,
-                                       nested)
+                if stash is not None and stash.unknown is not None and stash.reusable(
+                        stmts, j, old_layers, pos):
+                    # These statements' unknown layers as they were before the stash was
+                    # taken back (no object made again: thousands); those before them anew.
+                    _unknown_from(stmts, j, pos, old_state, old_layers, new_layers, parts,
+                                  nested, stash.start + stash.unknown_at)
+                    j = stash.start + stash.unknown_at
+                    new_layers.extend(stash.unknown)
+                    parts.extend([] for _ in range(len(stmts) - j))
+                    nested.extend({} for _ in range(len(stmts) - j))
+                    stash.unknown = None
+                    pos, j = len(old_layers), len(stmts)
+                else:
+                    j, pos = _unknown_from(stmts, j, pos, old_state, old_layers, new_layers,
+                                           parts, nested)
                 break
             x = stmts[j]
             count = len(x.layers)
@@ -645,12 +660,14 @@ def _reinfer(res: NetworkShapes, net: NetworkIR, k: int, first: int, old_irs: li
 
 
 def _unknown_from(stmts: list[StmtIR], j: int, pos: int, old_state: Any, old_layers: list,
-                  new_layers: list, parts: list, nested: list) -> tuple[int, int]:
+                  new_layers: list, parts: list, nested: list,
+                  stop: int | None = None) -> tuple[int, int]:
     """Statements j.. after an unknown input: every layer's shapes and count are unknown, no
     diagnostic (what `inf.stmt` gives, without reading the statement), until one whose old
     output was unknown too. Returns (the statement after the last one, the old layers' index
-    after it). One tight loop: a layer half typed makes thousands of them unknown."""
-    n = len(stmts)
+    after it), stopping before statement `stop` if given. One tight loop: a layer half typed
+    makes thousands of them unknown."""
+    n = len(stmts) if stop is None else stop
     add_layer, add_part, add_nested = new_layers.append, parts.append, nested.append
     while j < n:
         x = stmts[j]
@@ -674,7 +691,11 @@ class _Stash:
     layer's inference depends on its statement, its input state and the network's HPO
     parameters only: when those are as they were, the stashed layers are the answer."""
 
-    __slots__ = ("start", "stmts", "layers", "inputs", "params", "shared")
+    # flat: the layers of stmts in order; starts: where each statement's are in it;
+    # unknown: the unknown layers of the statements from the unknown_at-th one (those the
+    # stashed ones replaced when they were taken back from there), or None.
+    __slots__ = ("start", "stmts", "flat", "starts", "inputs", "params", "shared", "unknown",
+                 "unknown_at")
 
     @staticmethod
     def keep(inf: Any, res: NetworkShapes, stmts: list[StmtIR], start: int, lo: int, hi: int,
@@ -684,14 +705,22 @@ class _Stash:
         nested = res.stmt_nested[start:len(stmts)]
         if any(parts) or any(nested):
             return  # diagnostics hold offsets and paths: not kept
+        cur: _Stash | None = getattr(inf, "stash", None)
+        tail = stmts[start:]
+        if cur is not None and cur.start == start and cur.stmts == tail and \
+                cur.flat == old[lo:hi] and _same_state(state, cur.inputs[0], set()):
+            # The same layers as the stash taken back before (list == compares these by
+            # identity): kept as it is, with the parameters as they are now.
+            cur.params, cur.shared = dict(inf.params), set(inf.shared)
+            return
         st = _Stash()
-        st.start, st.stmts = start, stmts[start:]
-        st.layers, st.inputs = [], []
+        st.start, st.stmts = start, tail
+        st.flat, st.starts, st.inputs, st.unknown, st.unknown_at = old[lo:hi], [], [], None, 0
         pos = lo
         for x in st.stmts:
             st.inputs.append(state)
+            st.starts.append(pos - lo)
             n = len(x.layers)
-            st.layers.append(old[pos:pos + n])
             if n:
                 state = old[pos + n - 1].outputs
             pos += n
@@ -700,16 +729,31 @@ class _Stash:
         st.params, st.shared = dict(inf.params), set(inf.shared)
         inf.stash = st
 
+    def reusable(self, stmts: list[StmtIR], j: int, old_layers: list, pos: int) -> bool:
+        """Whether `unknown` is what making its statements unknown gives, in a run from
+        statement j on: the same statements (an unknown layer is its layer and statement index
+        only), each known before (each is made unknown, to the end)."""
+        at = self.start + self.unknown_at
+        return j <= at and stmts[at:] == self.stmts[self.unknown_at:] and \
+            all(ls.outputs is not None for ls in old_layers[pos:])
+
     def fits(self, inf: Any, stmts: list[StmtIR], j: int, state: Any, watch: set[str]) -> bool:
         i = j - self.start
         if not 0 <= i < len(self.stmts) or len(stmts) - j != len(self.stmts) - i:
             return False
         if not _same_state(state, self.inputs[i], watch):
             return False
-        if any(a is not b for a, b in zip(stmts[j:], self.stmts[i:], strict=True)):
+        if stmts[j:] != self.stmts[i:]:  # (StmtIR compares by identity)
             return False
         # (HPOParam compares by identity: one comparison in C of thousands of entries)
         return self.shared == inf.shared and inf.params == self.params
+
+
+def _unknown_tail(layers: list) -> list | None:
+    """The layers if every one is unknown (as `_unknown_from` makes them), else None."""
+    if all(ls.outputs is None and ls.inputs is None and ls.params is None for ls in layers):
+        return layers
+    return None
 
 
 def _new_total(res: NetworkShapes, gone: list, added: list) -> Any:
