@@ -29,15 +29,33 @@ GIT_TIMEOUT_S = 5.0
 
 @functools.lru_cache(maxsize=1)
 def installed_packages() -> dict[str, str]:
-    """Every installed distribution -> version (about 0.1 s, so cached per process)."""
+    """Every installed distribution -> version (cached per process). Read from the header
+    lines of each METADATA file: `dist.metadata` and `dist.version` ran the e-mail parser over
+    every whole file twice, 0.3-0.6 s on the way to a run's first epoch."""
     import importlib.metadata as md
 
     packages: dict[str, str] = {}
     for dist in md.distributions():
-        name = dist.metadata["Name"]
+        name, version = _name_and_version(dist)
         if name:
-            packages.setdefault(name, dist.version)
+            packages.setdefault(name, version)
     return dict(sorted(packages.items(), key=lambda kv: kv[0].lower()))
+
+
+def _name_and_version(dist: Any) -> tuple[str | None, str]:
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+    if text is None:
+        return dist.metadata["Name"], dist.version
+    name = version = None
+    for line in text.split("\n\n", 1)[0].splitlines():  # the headers end at the first blank line
+        key, _, value = line.partition(":")
+        if key == "Name" and name is None:
+            name = value.strip()
+        elif key == "Version" and version is None:
+            version = value.strip()
+    if name is None or version is None:  # an unusual file: let the full parser decide
+        return dist.metadata["Name"], dist.version
+    return name, version
 
 
 def requirements_text() -> str:
