@@ -9,7 +9,8 @@ loaded machine, for a hand-written script too). `exit_process` does what that te
 that can matter (joins non-daemon threads and runs their exit hooks, runs the atexit
 handlers, e.g. trackers still open and temporary folders, flushes the standard streams) and
 then ends the process at once. Only the console entry points call it: `main()` stays a
-function that returns, for tests and embedding.
+function that returns, for tests and embedding. Under a profiler or tracer (cProfile, a
+debugger, coverage) the exit is the ordinary one: they write their results after main returns.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def exit_process(status: int) -> NoReturn:
 
 def finish(command: str | None, status: int) -> NoReturn:
     """End the process after `command` returned `status`."""
-    if command in FAST_EXIT_COMMANDS:
+    watched = sys.getprofile() is not None or sys.gettrace() is not None
+    if command in FAST_EXIT_COMMANDS and not watched:
         exit_process(status)
     sys.exit(status)

@@ -64,3 +64,14 @@ def test_other_commands_and_main_itself_exit_as_usual(tmp_path: Path):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     assert "TORN DOWN" in r.stderr and r.stdout.endswith("ATEXIT RAN")
+
+
+def test_a_profiled_run_still_writes_its_profile(tmp_path: Path):
+    """cProfile writes its file after the module returns: no quick exit under a profiler."""
+    pytest.importorskip("torch")
+    (tmp_path / "quick.neural").write_text(PROGRAM)
+    r = subprocess.run([sys.executable, "-m", "cProfile", "-o", "run.prof", "-m", "runner", "run",
+                        "quick.neural", "--dataset", "digits", "--epochs", "1", "--no-track"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "run.prof").stat().st_size > 0
