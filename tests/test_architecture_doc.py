@@ -1,0 +1,212 @@
+"""docs/architecture.md matches the code: every path and module it names exists, every package
+folder has its section with an "Invariant:" and an "API boundary:" line, and the invariants a
+machine can check hold (what compiler/ and neural_lsp/ import, no import cycles)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DOC = REPO / "docs" / "architecture.md"
+PACKAGES = ("compiler", "runner", "neural_lsp")
+TOP = ("compiler", "runner", "neural_lsp", "tests", "scripts", "benchmarks", "editors", "examples",
+       "docs", "vscode-extension")
+CODE = re.compile(r"`([^`\n]+)`")
+SECTION = re.compile(r"^### `([^`]+)`\s*$", re.M)
+
+# What each package may import at all (module level or inside a function): the standard library
+# and these. The language server must start with no ML framework installed and never runs the
+# runner in process; the compiler is pure Python.
+ALLOWED = {
+    "compiler": {"compiler"},
+    "neural_lsp": {"neural_lsp", "compiler", "pygls", "lsprotocol"},
+}
+
+
+def _doc() -> str:
+    return DOC.read_text(encoding="utf-8")
+
+
+def _sections(text: str) -> dict[str, str]:
+    """`### `path`` heading -> the text up to the next heading."""
+    heads = list(SECTION.finditer(text))
+    out = {}
+    for i, m in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+        out[m.group(1)] = text[m.end():end]
+    return out
+
+
+def _module_names() -> dict[str, Path]:
+    mods = {}
+    for pkg in PACKAGES:
+        for f in (REPO / pkg).rglob("*.py"):
+            parts = list(f.relative_to(REPO).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            mods[".".join(parts)] = f
+    return mods
+
+
+def _defines(path: Path, name: str) -> bool:
+    """Does the module bind `name` at its top level (def, class, assignment, import)?"""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            return True
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any((a.asname or a.name.split(".")[0]) == name for a in node.names):
+                return True
+    return False
+
+
+def test_every_path_the_doc_names_exists():
+    named = set()
+    for span in CODE.findall(_doc()):
+        for word in span.split():
+            word = word.strip(",;:()")
+            if word.split("/")[0] in TOP and "/" in word and "*" not in word and "<" not in word:
+                named.add(word)
+    assert len(named) > 30, "the code map names the folders and modules it describes"
+    missing = sorted(w for w in named if not (REPO / w.rstrip("/")).exists())
+    assert not missing, f"docs/architecture.md names paths that do not exist: {missing}"
+
+
+def test_every_dotted_name_the_doc_names_resolves():
+    mods = _module_names()
+    bad = []
+    for span in CODE.findall(_doc()):
+        m = re.match(r"[A-Za-z_][\w.]*", span)
+        if not m or m.group(0).split(".")[0] not in PACKAGES or "." not in m.group(0):
+            continue
+        name = m.group(0).rstrip(".")
+        if name in mods:
+            continue
+        parent, _, attr = name.rpartition(".")
+        while parent and parent not in mods:  # `module.Class.method`: check the class
+            parent, _, attr = parent.rpartition(".")
+        if not parent or not _defines(mods[parent], attr):
+            bad.append(name)
+    assert not bad, f"docs/architecture.md names modules or definitions that do not exist: {bad}"
+
+
+def test_every_package_folder_has_a_section_with_its_invariant_and_api_boundary():
+    sections = _sections(_doc())
+    folders = {f"{p.parent.relative_to(REPO).as_posix()}/" for pkg in PACKAGES
+               for p in (REPO / pkg).rglob("__init__.py")}
+    missing = sorted(folders - set(sections))
+    assert not missing, f"package folders without a `### `folder/`` section: {missing}"
+    for name, body in sections.items():
+        assert "Invariant:" in body, f"{name}: no Invariant: line"
+        assert "API boundary:" in body, f"{name}: no API boundary: line"
+
+
+def _imports(path: Path) -> set[str]:
+    """Top-level names of every absolute import in the file, wherever it stands."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_package_imports_only_what_its_invariant_allows(package):
+    allowed = ALLOWED[package] | set(sys.stdlib_module_names) | {"__future__"}
+    bad = {}
+    for f in sorted((REPO / package).rglob("*.py")):
+        extra = _imports(f) - allowed
+        if extra:
+            bad[f.relative_to(REPO).as_posix()] = sorted(extra)
+    assert not bad, f"{package} imports outside its invariant: {bad}"
+
+
+def test_the_doc_states_the_checked_invariants():
+    sections = _sections(_doc())
+    assert "runner" in sections["neural_lsp/"].split("Invariant:")[1].split("\n")[0]
+    line = sections["compiler/"].split("Invariant:")[1].split("\n")[0]
+    assert "standard library" in line
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the package modules it imports, at module level or inside functions (an
+    import under `if TYPE_CHECKING:` runs never and is left out)."""
+    mods = _module_names()
+
+    def resolve(name: str) -> str | None:
+        while name and name not in mods:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for mod, path in mods.items():
+        pkg = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+        out: set[str] = set()
+        todo = list(ast.parse(path.read_text(encoding="utf-8")).body)
+        while todo:
+            node = todo.pop()
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                todo.extend(node.orelse)
+                continue
+            if isinstance(node, ast.Import):
+                out.update(r for a in node.names if (r := resolve(a.name)))
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = pkg.split(".")[: len(pkg.split(".")) - (node.level - 1)]
+                    base = ".".join([*parts, base] if base else parts)
+                for a in node.names:
+                    full = f"{base}.{a.name}"
+                    r = full if full in mods else resolve(base)
+                    if r:
+                        out.add(r)
+            else:
+                todo.extend(n for n in ast.iter_child_nodes(node) if isinstance(n, ast.stmt))
+                for h in getattr(node, "handlers", []):
+                    todo.extend(h.body)
+        out.discard(mod)
+        graph[mod] = out
+    return graph
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    """Not even inside a function: a circle means two modules settle one concept between them."""
+    graph = _import_graph()
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                circles.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    assert not circles, f"modules that import each other (directly or round a circle): {circles}"
