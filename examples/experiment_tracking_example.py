@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from compiler.store import store_dir
 from runner.tracking import ExperimentComparisonUI, ExperimentManager, ExperimentTracker
 
 MIRROR_MODULES = {"mlflow": "mlflow", "tensorboard": "tensorboard", "wandb": "wandb"}
@@ -69,11 +70,11 @@ def train(tracker: ExperimentTracker, lr: float, epochs: int, checkpoints: Path)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base-dir", default="neural_experiments", help="the experiment store")
+    parser.add_argument("--base-dir", help="the experiment store (default: $NEURAL_EXPERIMENTS_DIR, else ./neural_experiments)")
     parser.add_argument("--mirror", choices=tuple(MIRROR_MODULES), default="tensorboard",
                         help="also mirror the first run here, when the library is installed")
     args = parser.parse_args(argv)
-    base = Path(args.base_dir)
+    base = Path(store_dir(args.base_dir))
     ids = []
     with tempfile.TemporaryDirectory() as tmp:
         checkpoints = Path(tmp)

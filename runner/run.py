@@ -48,7 +48,7 @@ def load_data(program: Program, dataset: str | None, data: str | None,
 def train(program: Program, backend: str = "pytorch", *, dataset: str | None = None,
           data: str | None = None, epochs: int | None = None, batch_size: int | None = None,
           seed: int | None = None, device: str | None = None, callbacks: Sequence = (),
-          quiet: bool = False, track: bool = True, base_dir: str | os.PathLike = "neural_experiments",
+          quiet: bool = False, track: bool = True, base_dir: str | os.PathLike | None = None,
           tags: dict | None = None, num_samples: int | None = None, code_dir: str | None = None,
           ds=None, on_experiment: Callable[[str], None] | None = None, metrics: Sequence = (),
           session: TrackingSession | None = None) -> RunResult:

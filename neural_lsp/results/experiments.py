@@ -22,8 +22,6 @@ from neural_lsp.results.study_files import StoreReader, View
 
 POLL_S = 1.0
 FIRST_POLL_S = 5.0  # a request waits at most this long for a store's first reading
-BASE_DIR_ENV = "NEURAL_EXPERIMENTS_DIR"  # as the runner's CLI reads it
-DEFAULT_DIR = "neural_experiments"
 
 
 class Results:
@@ -47,7 +45,9 @@ class Results:
         from neural_lsp.features.commands import roots
 
         ws = roots(self.server)
-        configured = self.server.settings.experiments_dir or os.environ.get(BASE_DIR_ENV) or ""
+        from compiler.store import STORE_ENV  # (not at start-up: see core.server)
+
+        configured = self.server.settings.experiments_dir or os.environ.get(STORE_ENV) or ""
         key = (uri, configured, tuple(ws))
         try:
             return self._bases[key]
@@ -140,7 +140,9 @@ def _base(uri: str, configured: str, ws: list[str]) -> str | None:
     if path is None and not ws:
         return None
     where = workdir(path, ws)
-    return os.path.normpath(os.path.join(where, configured or DEFAULT_DIR))
+    from compiler.store import DEFAULT_STORE
+
+    return os.path.normpath(os.path.join(where, configured or DEFAULT_STORE))
 
 
 def refresh(server: Any) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from compiler.codegen import BACKEND_ALIASES, compiled_path
 from compiler.datasets import DATASET_NAMES
+from compiler.store import DEFAULT_STORE, STORE_ENV, store_dir
 from runner.cli.errors import CLIError
 from runner.cli.sources import read_source
 from runner.program import ProgramError, generate, load_program, parse_sets
@@ -62,7 +63,7 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--no-track", action="store_true", help="do not record experiments")
-    p.add_argument("--base-dir", default="neural_experiments", help="the experiment store")
+    p.add_argument("--base-dir", help=f"the experiment store (default: ${STORE_ENV}, else ./{DEFAULT_STORE})")
 
 
 def _hpo_args(p: argparse.ArgumentParser) -> None:
@@ -95,6 +96,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
+    args.base_dir = store_dir(args.base_dir)
     program = _program(args)
     backend = BACKEND_ALIASES[args.backend]
     if args.hpo:
@@ -220,6 +222,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from runner.run import train
 
     signal.signal(signal.SIGTERM, _terminate)  # editors cancel with SIGTERM: finish cleanly
+    args.base_dir = store_dir(args.base_dir)
     program = _program(args)
     backend = BACKEND_ALIASES[args.backend]
     if args.hpo:

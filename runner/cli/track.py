@@ -11,16 +11,15 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from compiler.store import DEFAULT_STORE, STORE_ENV, store_dir
 from runner.cli.errors import CLIError
 
-DEFAULT_BASE_DIR_ENV = "NEURAL_EXPERIMENTS_DIR"
 INTEGRATIONS = ("mlflow", "wandb", "tensorboard")
 Handler = Callable[[argparse.Namespace], int]
 
@@ -36,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--base-dir", metavar="DIR",
-        help=f"experiment store (default: ${DEFAULT_BASE_DIR_ENV} or ./neural_experiments)",
+        help=f"experiment store (default: ${STORE_ENV} or ./{DEFAULT_STORE})",
     )
 
     p = actions.add_parser("init", parents=[common], help="start an experiment and make it current")
@@ -147,7 +146,7 @@ def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
 def _manager(args: argparse.Namespace) -> Any:
     from runner.tracking import ExperimentManager
 
-    base = args.base_dir or os.environ.get(DEFAULT_BASE_DIR_ENV) or "neural_experiments"
+    base = store_dir(args.base_dir)
     return ExperimentManager(base)
 
 

@@ -8,14 +8,13 @@ the handler only, keeping `neural --help` fast.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
+from compiler.store import DEFAULT_STORE, STORE_ENV, store_dir
 from runner.cli.errors import CLIError
 
 DEFAULT_PORT = 8052  # runner.webui.DEFAULT_PORT, without importing it here
 DEFAULT_HOST = "127.0.0.1"
-BASE_DIR_ENV = "NEURAL_EXPERIMENTS_DIR"  # as in runner/cli/track.py
 
 
 def register_ui(actions: argparse._SubParsersAction,
@@ -30,7 +29,7 @@ def register_ui(actions: argparse._SubParsersAction,
     )
     if common is None:
         p.add_argument("--base-dir", metavar="DIR",
-                       help=f"experiment store (default: ${BASE_DIR_ENV} or ./neural_experiments)")
+                       help=f"experiment store (default: ${STORE_ENV} or ./{DEFAULT_STORE})")
     p.add_argument("--port", type=int, default=DEFAULT_PORT,
                    help=f"port to listen on (default: {DEFAULT_PORT}; 0: any free port)")
     p.add_argument("--host", default=DEFAULT_HOST,
@@ -49,7 +48,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
                        "install it with: pip install 'neural-dsl[webui]'") from exc
     from runner.tracking import ExperimentManager
 
-    base = args.base_dir or os.environ.get(BASE_DIR_ENV) or "neural_experiments"
+    base = store_dir(args.base_dir)
     manager = ExperimentManager(base)
     try:
         ui = ExperimentComparisonUI(manager, port=args.port, host=args.host)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 from pathlib import Path
 
+from compiler.store import DEFAULT_STORE, STORE_ENV, store_dir
 from runner.cli.errors import CLIError
-from runner.cli.track import DEFAULT_BASE_DIR_ENV
 
 INSTALL_HINT = "pip install -e '.[tui]'"
 
@@ -25,8 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "metric curves, and the trials of every study.",
     )
     p.add_argument("--base-dir", metavar="DIR",
-                   help=f"experiment store (default: ${DEFAULT_BASE_DIR_ENV} or "
-                        "./neural_experiments)")
+                   help=f"experiment store (default: ${STORE_ENV} or ./{DEFAULT_STORE})")
     p.add_argument("--storage", metavar="URL",
                    help="Optuna storage of the studies: a SQLAlchemy URL (sqlite:///x.db, "
                         "postgresql://...) or a journal file (default: every "
@@ -52,7 +50,7 @@ def _check_storage(storage: str) -> None:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    base = Path(args.base_dir or os.environ.get(DEFAULT_BASE_DIR_ENV) or "neural_experiments")
+    base = Path(store_dir(args.base_dir))
     if base.exists() and not base.is_dir():
         raise CLIError(f"--base-dir {base}: not a folder")
     if args.interval <= 0:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from compiler.store import DEFAULT_STORE, STORE_ENV, store_dir
 from runner.cli.errors import CLIError
 
 
@@ -17,8 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--metric", help="plot another metric the trials recorded per epoch "
                    "(default: the one the search optimized)")
     v.add_argument("-o", "--output-dir", help="default: beside the results file")
-    v.add_argument("--base-dir", default="neural_experiments",
-                   help="the store searched for the newest results when the file is not here")
+    v.add_argument("--base-dir", help="the store searched for the newest results when the file is not here "
+                   f"(default: ${STORE_ENV}, else ./{DEFAULT_STORE})")
     v.set_defaults(func=cmd_visualize)
 
 
@@ -40,6 +41,7 @@ def cmd_visualize(args: argparse.Namespace) -> int:
     from runner.hpo.results import load_results
     from runner.hpo.visualization import VisualizationGenerator
 
+    args.base_dir = store_dir(args.base_dir)
     results, note = find_results(args.results, args.base_dir)
     if note:
         print(note)

@@ -25,7 +25,7 @@ class HPOptimizer:
                  timeout: float | None = None, early_stopping: bool = True, parallel_trials: int | None = None,
                  storage: str | None = None, *, epochs: int | None = None, seed: int | None = None,
                  study_name: str | None = None, pruner: str | None = None, track: bool = True,
-                 base_dir: str = "neural_experiments", num_samples: int | None = None,
+                 base_dir: str | None = None, num_samples: int | None = None,
                  executor: Any = None) -> None:
         # None: the program's train block decides, else the documented default (runner.hpo.config)
         self.strategy = strategy

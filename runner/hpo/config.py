@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from compiler.identity import IdentityError, resolve_backend, resolve_direction, resolve_metric
+from compiler.store import store_dir
 from compiler.vocab import PRUNERS, TRAIN_KEYS
 from runner.program import ProgramError
 
@@ -52,7 +53,7 @@ class SearchConfig:
     early_stopping: bool = True
     seed: int | None = None
     track: bool = True
-    base_dir: str = "neural_experiments"
+    base_dir: str | None = None  # None: $NEURAL_EXPERIMENTS_DIR, else ./neural_experiments
     num_samples: int | None = None
 
     @property
@@ -94,7 +95,7 @@ class SearchConfig:
                        n_trials=int(got["n_trials"]), timeout=got["timeout"],
                        parallel=max(1, int(got["parallel"])), epochs=got["epochs"],
                        pruner=pruner if self.early_stopping else "none",
-                       population=max(2, int(got["population"])))
+                       population=max(2, int(got["population"])), base_dir=store_dir(self.base_dir))
 
     def with_trials(self, n: int) -> SearchConfig:
         """The trial count a strategy settled on (runner.hpo.strategies.BaseStrategy.trial_count)."""

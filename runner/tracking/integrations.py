@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from compiler.store import store_dir
 from runner.tracking.errors import IntegrationUnavailable
 from runner.tracking.values import metric_scalar
 
@@ -163,14 +164,14 @@ class MLflowIntegration(Integration):
         tracking_uri: str | None = None,
         run_id: str | None = None,
         run_name: str | None = None,
-        base_dir: str | os.PathLike[str] = "neural_experiments",
+        base_dir: str | os.PathLike[str] | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
         try:
             from mlflow.tracking import MlflowClient
         except ImportError as exc:
             raise IntegrationUnavailable(f"MLflow is not installed ({exc}); {_INSTALL_HINT}") from exc
-        self.tracking_uri, artifact_location = resolve_mlflow_uri(tracking_uri, base_dir)
+        self.tracking_uri, artifact_location = resolve_mlflow_uri(tracking_uri, store_dir(base_dir))
         check_reachable(self.tracking_uri)
         self.client = MlflowClient(tracking_uri=self.tracking_uri)
         self._params: dict[str, str] = {}

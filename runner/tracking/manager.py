@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from compiler.store import store_dir
 from runner.tracking.errors import AmbiguousExperimentId, ExperimentNotFound, UnsafeNameError
 from runner.tracking.liveness import SUSPECT, shown_status
 from runner.tracking.reading import (
@@ -30,7 +31,6 @@ from runner.tracking.reading import (
 from runner.tracking.store import read_json, read_jsonl, write_json
 from runner.tracking.summary import best
 from runner.tracking.tracker import (
-    DEFAULT_BASE_DIR,
     ENDED,
     HYPERPARAMETERS_FILE,
     METADATA_FILE,
@@ -92,8 +92,8 @@ def _last_activity(folder: Path, meta: dict[str, Any]) -> float | None:
 class ExperimentManager:
     """Create, find, list, compare and delete the experiments of one base folder."""
 
-    def __init__(self, base_dir: str | os.PathLike[str] = DEFAULT_BASE_DIR) -> None:
-        self.base_dir = Path(base_dir)
+    def __init__(self, base_dir: str | os.PathLike[str] | None = None) -> None:
+        self.base_dir = Path(store_dir(base_dir))  # None: $NEURAL_EXPERIMENTS_DIR, else ./neural_experiments
 
     # ------------------------------------------------------------------ discovery
 

@@ -10,4 +10,3 @@ SUMMARY_FILE = "summary.json"
 PLOTS_DIR = "plots"
 STATUSES = ("running", "completed", "failed", "interrupted", "pruned")  # pruned: stopped by an HPO pruner
 ENDED = ("completed", "failed", "interrupted", "pruned")
-DEFAULT_BASE_DIR = "neural_experiments"

@@ -30,13 +30,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from compiler.store import store_dir
 from runner.tracking.artifacts import ArtifactStore, ArtifactVersion, safe_name
 from runner.tracking.autoplot import AutoPlotter, SharedPlots
 from runner.tracking.errors import MirrorWarning
 from runner.tracking.integrations import BACKENDS
 from runner.tracking.mirrors import MirrorProcess
 from runner.tracking.paths import (  # noqa: F401  (re-exported: readers import them from here)
-    DEFAULT_BASE_DIR,
     ENDED,
     HYPERPARAMETERS_FILE,
     METADATA_FILE,
@@ -128,7 +128,7 @@ class ExperimentTracker:
     def __init__(
         self,
         experiment_name: str | None = None,
-        base_dir: str | os.PathLike[str] = DEFAULT_BASE_DIR,
+        base_dir: str | os.PathLike[str] | None = None,
         auto_visualize: bool = True,
         backend: str | Sequence[str] | None = None,
         *,
@@ -148,7 +148,7 @@ class ExperimentTracker:
         backends = _backend_list(backend)
         tag_map = _normalise_tags(tags)
         name = experiment_name or f"experiment_{_dt.datetime.now():%Y%m%d_%H%M%S}"
-        base = Path(base_dir)
+        base = Path(store_dir(base_dir))  # None: $NEURAL_EXPERIMENTS_DIR, else ./neural_experiments
         base.mkdir(parents=True, exist_ok=True)
         experiment_id, folder = self._new_folder(base, name)
         metadata = {

@@ -27,7 +27,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from runner.tracking.manager import ExperimentManager
-from runner.tracking.tracker import DEFAULT_BASE_DIR
 from runner.webui.data import VIEWS, experiment_list
 
 DEFAULT_HOST = "127.0.0.1"
@@ -197,7 +196,7 @@ class ExperimentComparisonUI:
 
     def __init__(self, manager: ExperimentManager | None = None, port: int = DEFAULT_PORT,
                  host: str = DEFAULT_HOST) -> None:
-        self.manager = manager if manager is not None else ExperimentManager(DEFAULT_BASE_DIR)
+        self.manager = manager if manager is not None else ExperimentManager()
         self.port = check_port(port)
         self.host = host
         self.debug = False
@@ -323,7 +322,7 @@ class ExperimentComparisonUI:
         self.stop()
 
 
-def launch_comparison_ui(base_dir: str | os.PathLike[str] = DEFAULT_BASE_DIR,
+def launch_comparison_ui(base_dir: str | os.PathLike[str] | None = None,
                          port: int = DEFAULT_PORT, debug: bool = False,
                          host: str = DEFAULT_HOST) -> None:
     """Serve the comparison UI for the experiments in `base_dir` until Ctrl+C."""
