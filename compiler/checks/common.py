@@ -4,6 +4,7 @@ macros, the HPO parameters met so far) and small pure helpers for messages and n
 from __future__ import annotations
 
 import difflib
+import functools
 from typing import Any
 
 from compiler import diagnostics as dg
@@ -58,9 +59,25 @@ def dict_options(node: Any) -> bool:
 
 
 def did_you_mean(word: str, candidates, n: int = 1) -> str | None:
-    """The closest candidate (any case), for "did you mean" messages and their fixes."""
+    """The closest candidate (any case), for "did you mean" messages and their fixes.
+
+    difflib takes 0.2-0.8 ms a question over the layer names: a program with the same
+    misspelling on every line asks the same question each time (cached), and candidates
+    whose length alone keeps them under the cutoff are left out before difflib sees them.
+    """
+    return _closest(word.lower(), tuple(candidates), n)
+
+
+CUTOFF = 0.6
+
+
+@functools.lru_cache(maxsize=4096)
+def _closest(word: str, candidates: tuple[str, ...], n: int) -> str | None:
     low = {c.lower(): c for c in candidates}
-    hit = difflib.get_close_matches(word.lower(), list(low), n=n, cutoff=0.6)
+    la = len(word)
+    # difflib's own first test (real_quick_ratio), the same formula: the result is unchanged.
+    near = [c for c in low if (2.0 * min(la, len(c)) / (la + len(c)) if la + len(c) else 1.0) >= CUTOFF]
+    hit = difflib.get_close_matches(word, near, n=n, cutoff=CUTOFF)
     return low[hit[0]] if hit else None
 
 
