@@ -146,11 +146,14 @@ class StructureChecks(CheckState):
             return None
         if not ok:
             return None
-        if dims[0] is None and len(dims) > 1:
+        if dims[0] is None and len(dims) > 2:
+            # `None` is a dimension of variable size and stays one: `(None, 8)` is sequences of
+            # any length (Keras's Input(shape=(None, 8))). Before two or more sizes it is more
+            # likely a batch axis written by habit: say so, and offer to remove it.
             first = items[0]
             end = items[1].start
-            self.error("N312", "input shapes leave out the batch dimension; this leading `None` "
-                       "is read as the batch and ignored", first.start, first.end,
+            self.error("N312", "`None` is a dimension of variable size here; input shapes leave "
+                       "out the batch dimension, so if it is the batch, remove it",
+                       first.start, first.end,
                        fixes=(Fix("Remove the batch dimension", first.start, end, ""),))
-            dims = dims[1:]
         return tuple(dims)

@@ -125,3 +125,12 @@ def test_shapes_json_of_a_space_too_large_to_write_as_a_number(tmp_path, capsys)
     assert net["space_size"] is None and net["space"] == "about 1.0e4500 configurations"
     assert net["hpo"][0]["values"] == 10**9
     assert net["layers"][1]["output_shapes"] == [[{"min": 1, "max": 10**9}]]
+
+
+def test_shapes_json_keeps_a_variable_input_dimension(tmp_path, capsys):
+    f = tmp_path / "seq.neural"
+    f.write_text("network Seq { input: (None, 8) layers: LSTM(16) Dense(2) }")
+    assert main(["shapes", str(f), "--format", "json"]) == 0
+    (net,) = json.loads(capsys.readouterr().out)
+    assert net["input"] == [[None, 8]]
+    assert [layer["output_shapes"] for layer in net["layers"]] == [[[16]], [[2]]]

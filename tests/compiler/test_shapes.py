@@ -97,3 +97,24 @@ def test_wide_int_range_gives_a_span_dimension():
     assert str(shape[0]) == "10..1000"
     assert a.shapes[0].layers[1].params.lo == 10 * 4 + 4
     assert a.shapes[0].layers[1].params.hi == 1000 * 4 + 4
+
+
+def test_none_in_the_input_is_a_dimension_of_variable_size():
+    # `input: (None, 8)`: sequences of any length, 8 features each (Keras's
+    # Input(shape=(None, 8)); DSL.md: input shapes leave out the batch). The None was read as
+    # a batch axis and dropped: the LSTM saw (8,) and failed.
+    a = analyze("network T { input: (None, 8) layers: LSTM(16, return_sequences=true) LSTM(4) }")
+    assert a.networks[0].inputs == [(None, 8)]
+    assert [list(ls.outputs) for ls in a.shapes[0].layers] == [[(None, 16)], [(4,)]]
+    assert not a.diagnostics, [(d.code, d.message) for d in a.diagnostics]
+
+
+def test_a_leading_none_that_looks_like_the_batch_is_kept_and_flagged():
+    # (None, 28, 28, 1) for a Conv2D: probably a batch axis. It stays a dimension (Keras
+    # would refuse the 4-D input too), the warning says so and offers to remove it.
+    a = analyze("network T { input: (None, 28, 28, 1) layers: Conv2D(8, 3) }")
+    assert a.networks[0].inputs == [(None, 28, 28, 1)]
+    warn = next(d for d in a.diagnostics if d.code == "N312")
+    assert a.text[warn.start:warn.end] == "None" and "variable size" in warn.message
+    assert warn.fixes and warn.fixes[0].text == ""
+    assert [d.code for d in a.errors] == ["N501"]
