@@ -7,9 +7,7 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,33 +15,16 @@ from compiler.identity import differences, fingerprint, resolve_dataset, search_
 from runner.hpo.config import SearchConfig
 from runner.hpo.liveness import WORKER_ATTR, Heartbeat, fail_stale, heartbeat_dir, this_worker
 from runner.hpo.pruning import PruningCallback, make_pruner
+from runner.hpo.results import SearchResult, build_result
 from runner.hpo.search_space import SearchDim, build_dims, render_values
 from runner.hpo.storage import IDENTITY_FILE, journal_path, open_storage, study_dir
 from runner.hpo.strategies import BaseStrategy, make_strategy
 from runner.metrics.validation import extra_metrics
 from runner.program import ProgramError, load_program
+from runner.tracking.store import write_json
 
 if TYPE_CHECKING:
     from runner.tracking.session import TrackingSession
-
-
-@dataclass
-class SearchResult:
-    study_name: str
-    storage: str
-    metric: str
-    direction: str
-    best_value: float | None
-    best_params: dict[str, Any]
-    best_trial: int | None
-    trials: list[dict[str, Any]] = field(default_factory=list)
-    results_path: str | None = None
-    optimized_text: str | None = None
-    optimized_path: str | None = None
-    importance: dict[str, float] = field(default_factory=dict)
-    study: Any = field(default=None, repr=False, compare=False)  # the Optuna study, for analysis
-    fingerprint: str | None = None
-    notices: list[str] = field(default_factory=list)
 
 
 class NoTrialSucceeded(ProgramError):
@@ -145,7 +126,7 @@ class Search:
 
     def check_data(self) -> None:
         """A dataset or data file that cannot be loaded is one error before the first trial."""
-        if (self.parallel <= 1 and not self.remote) or self.strategy.name == "pbt":
+        if (self.parallel <= 1 and not self.remote) or self.strategy.in_process:
             self.data()  # this process trains: load it once, now
             return
         from runner.data.registry import available_datasets
@@ -213,9 +194,11 @@ class Search:
         study.set_user_attr("program_sha256", hashlib.sha256(self.text.encode()).hexdigest())
         study.set_user_attr("metric", self.metric)
         if self.config.storage is None:  # beside the journal, for the next run's "why new"
-            write_json(study_dir(self.config.base_dir, self.study_name) / IDENTITY_FILE,
+            folder = study_dir(self.config.base_dir, self.study_name)
+            folder.mkdir(parents=True, exist_ok=True)
+            write_json(folder / IDENTITY_FILE,
                        {"study": self.study_name, "program": str(self.path), "network": self.network.name,
-                        "fingerprint": self.fingerprint, "identity": self.identity})
+                        "fingerprint": self.fingerprint, "identity": self.identity}, default=str)
         self._study = study
         return study
 
@@ -328,45 +311,31 @@ class Search:
         (resumed or new, and why), to print before the progress table."""
         if self._study is None:
             self.check_data()
-            if self.strategy.name != "pbt":
-                self.study()
-                if self.parallel > 1 and not self.remote:
-                    from runner.hpo.workers import describe_workers
+            self.study()
+            if not self.strategy.in_process and self.parallel > 1 and not self.remote:
+                from runner.hpo.workers import describe_workers
 
-                    self.notices.append(describe_workers(min(self.parallel, self.n_trials)))
+                self.notices.append(describe_workers(min(self.parallel, self.n_trials)))
         return self.notices
 
     def run(self, reporter: Callable[[Any, Any], None] | None = None, executor: Any = None) -> SearchResult:
         """Run `n_trials` more trials where `executor` says (runner.hpo.executors; default:
-        this machine, `parallel` processes); the results and the optimized program are written
-        here. SIGTERM/SIGINT (KeyboardInterrupt) at any moment ends every trial in a final state
-        and still writes hpo_results.json, then re-raises."""
-        from runner.hpo.executors import LocalExecutor, make_executor
+        this machine, `parallel` processes), as the strategy runs them (BaseStrategy.run); the
+        results and the optimized program are written here. SIGTERM/SIGINT (KeyboardInterrupt)
+        at any moment ends every trial in a final state and still writes hpo_results.json, then
+        re-raises."""
+        from runner.hpo.executors import make_executor
 
         executor = make_executor(executor, parallel=None)
-        if self.strategy.name == "pbt" and not isinstance(executor, LocalExecutor):
-            raise ProgramError("pbt runs its population on this machine: use the local executor")
+        self.strategy.check_executor(executor)
         if self._study is None:
             self.attach(executor)
         self.prepare()
-        if self.strategy.name == "pbt":
-            from runner.hpo.pbt import run_pbt
+        return self.strategy.run(self, reporter, executor)
 
-            return run_pbt(self, reporter)
-        study = self.study()
-        n_trials = self.n_trials
-        try:
-            executor.run(self, study, n_trials, reporter)
-        except KeyboardInterrupt:
-            fail_stale(study, self.heartbeats(), only_pids={os.getpid()})
-            self.finish(study)
-            raise
-        return self.finish(study)
-
-    def finish(self, study: Any) -> SearchResult:
-        from runner.hpo.results import build_result
-
-        return build_result(self, study)
+    def finish(self, study: Any, pbt: dict[str, Any] | None = None) -> SearchResult:
+        """The result (and hpo_results.json) of the study as it stands."""
+        return build_result(self, study, pbt)
 
     def spec(self) -> tuple:
         """What a worker process needs to rebuild this search (see runner.hpo.workers); any
@@ -439,11 +408,4 @@ def _previous_identities(search: Search, storage: Any) -> list[tuple[str, dict[s
     return [(n, i) for _, n, i in found if n != search.study_name]
 
 
-def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    tmp.replace(path)
-
-
-__all__ = ["Search", "SearchConfig", "SearchResult", "write_json"]
+__all__ = ["NoTrialSucceeded", "Search", "SearchConfig", "SearchResult"]

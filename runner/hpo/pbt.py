@@ -116,8 +116,7 @@ def run_pbt(search: Any, reporter=None):
         for name in arch:
             if name in members[0].values:
                 m.values[name] = members[0].values[name]
-    search.pbt_architecture = sorted(arch)
-    search.pbt_events = []
+    events: list[dict[str, Any]] = []  # every exploit, with the weights' checksums
     ds = search.data()
     import tempfile
     from pathlib import Path
@@ -164,7 +163,7 @@ def run_pbt(search: Any, reporter=None):
                 for d in active_dims(dims, weak.values):
                     if d.name not in arch and d.name in weak.values:
                         weak.values[d.name] = perturb(d, weak.values[d.name], rng, strat.perturb)
-                search.pbt_events.append({
+                events.append({
                     "round": r, "member": weak.index, "copied_from": strong.index,
                     "weights_before": before, "donor_weights": checksum(strong.weights, backend),
                     "weights_after": checksum(weak.weights, backend), "new_values": dict(weak.values),
@@ -183,8 +182,8 @@ def run_pbt(search: Any, reporter=None):
     if session is not None:  # its helper finishes the plots asked for, then exits
         session.close()
         search._session = None
-    study.set_user_attr("pbt_events", search.pbt_events)
-    return search.finish(study)
+    study.set_user_attr("pbt_events", events)
+    return search.finish(study, pbt={"architecture": sorted(arch), "events": events})
 
 
 def _with_weights(module: Any, weights: Any, backend: str) -> Any:

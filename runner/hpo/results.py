@@ -3,11 +3,33 @@ optimized program."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
+from runner.hpo.results_file import load_results, study_from_results
 from runner.hpo.search_space import render_values
 from runner.hpo.storage import describe, study_dir
+from runner.tracking.store import write_json
+
+
+@dataclass
+class SearchResult:
+    study_name: str
+    storage: str
+    metric: str
+    direction: str
+    best_value: float | None
+    best_params: dict[str, Any]
+    best_trial: int | None
+    trials: list[dict[str, Any]] = field(default_factory=list)
+    results_path: str | None = None
+    optimized_text: str | None = None
+    optimized_path: str | None = None
+    importance: dict[str, float] = field(default_factory=dict)
+    study: Any = field(default=None, repr=False, compare=False)  # the Optuna study, for analysis
+    fingerprint: str | None = None
+    notices: list[str] = field(default_factory=list)
+    pbt: dict[str, Any] | None = None  # pbt: {"architecture": [...], "events": [exploits]}
 
 
 def trial_record(t: Any) -> dict[str, Any]:
@@ -42,10 +64,10 @@ def importance(study: Any) -> dict[str, float]:
     return ImportanceAnalyzer(study).importances()
 
 
-def build_result(search: Any, study: Any):
+def build_result(search: Any, study: Any, pbt: dict[str, Any] | None = None) -> SearchResult:
+    """The result of `search` from its study; writes hpo_results.json (and the optimized
+    program beside the source). `pbt`: what a population-based run adds (its exploits)."""
     from optuna.trial import TrialState
-
-    from runner.hpo.engine import SearchResult, write_json
 
     trials = [trial_record(t) for t in study.get_trials(deepcopy=False)]
     complete = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
@@ -65,7 +87,7 @@ def build_result(search: Any, study: Any):
         best_value=best.value if best else None, best_params=best_params,
         best_trial=best.number if best else None, trials=trials,
         importance=importance(study), fingerprint=search.fingerprint, notices=list(search.notices),
-        study=study,
+        study=study, pbt=pbt,
     )
     out_dir = study_dir(search.config.base_dir, search.study_name)
     if best:
@@ -78,6 +100,7 @@ def build_result(search: Any, study: Any):
             except OSError:
                 result.optimized_path = None
     path = out_dir / "hpo_results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, {
         "study": result.study_name, "storage": result.storage, "program": str(search.path),
         "network": search.network.name, "search_method": search.strategy.name,
@@ -89,46 +112,11 @@ def build_result(search: Any, study: Any):
         "dimensions": {d.name: d.seed_form() for d in search.dims},
         "trials": trials,
         "optimized_program": result.optimized_path,
-        "pbt": {"architecture": getattr(search, "pbt_architecture", None),
-                "events": getattr(search, "pbt_events", None)} if search.strategy.name == "pbt" else None,
-    })
+        "pbt": pbt,
+    }, default=str, allow_nan=True)
     result.results_path = str(path)
     return result
 
 
-def load_results(path: str | Path) -> dict[str, Any]:
-    import json
-
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"{p}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{p}: not an hpo_results.json file ({exc})") from None
-    if not isinstance(data, dict) or "trials" not in data:
-        raise ValueError(f"{p}: not an hpo_results.json file (no 'trials')")
-    return data
-
-
-def study_from_results(data: dict[str, Any]) -> Any:
-    """An in-memory Optuna study rebuilt from hpo_results.json (for plots)."""
-    import optuna
-    from optuna.distributions import json_to_distribution
-    from optuna.trial import TrialState, create_trial
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction=data.get("direction", "minimize"), study_name=data.get("study"))
-    if data.get("metric"):
-        study.set_user_attr("metric", data["metric"])
-    for t in data["trials"]:
-        state = TrialState[t["state"]]
-        if state not in (TrialState.COMPLETE, TrialState.PRUNED):
-            continue
-        dists = {k: json_to_distribution(v) for k, v in t.get("distributions", {}).items()}
-        inter = {int(k): v for k, v in t.get("values_per_epoch", {}).items()}
-        attrs = {k: t[k] for k in ("epochs", "worker") if t.get(k) is not None}
-        study.add_trial(create_trial(state=state, value=t["value"] if state == TrialState.COMPLETE else None,
-                                     params=t["params"], distributions=dists, intermediate_values=inter,
-                                     user_attrs={**attrs, "values": t["params"]}))
-    return study
+__all__ = ["SearchResult", "build_result", "importance", "load_results", "state_counts",
+           "study_from_results", "trial_record"]

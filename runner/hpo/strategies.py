@@ -17,22 +17,44 @@ choice's inner parameters only when their option is chosen).
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from runner.hpo.search_space import SearchDim, is_active
 
 if TYPE_CHECKING:
     from runner.hpo.config import SearchConfig
+    from runner.hpo.engine import Search
+    from runner.hpo.results import SearchResult
 
 
 class BaseStrategy:
     """A named search: a sampler plus a way to draw one trial's values."""
 
     grid = False
+    in_process = False  # True: every trial trains in this process, whatever --parallel says
 
     def __init__(self, name: str = "custom", seed: int | None = None) -> None:
         self.name = name
         self.seed = seed
+
+    def check_executor(self, executor: Any) -> None:
+        """Refuse, before anything is opened, an executor this strategy cannot run on."""
+
+    def run(self, search: Search, reporter: Any, executor: Any) -> SearchResult:
+        """Run the search's trials: Optuna's study.optimize, in this process or in the
+        executor's workers (runner.hpo.executors), then the result. On SIGTERM/Ctrl-C this
+        process's running trials end FAIL and hpo_results.json is still written."""
+        from runner.hpo.liveness import fail_stale
+
+        study = search.study()
+        try:
+            executor.run(search, study, search.n_trials, reporter)
+        except KeyboardInterrupt:
+            fail_stale(study, search.heartbeats(), only_pids={os.getpid()})
+            search.finish(study)
+            raise
+        return search.finish(study)
 
     def trial_count(self, config: SearchConfig, dims: list[SearchDim]) -> int:
         """How many trials this search runs now; the settled trial count by default."""
@@ -128,7 +150,10 @@ class EvolutionaryStrategy(BaseStrategy):
 
 
 class PBTStrategy(BaseStrategy):
-    """Population-based training; run by runner.hpo.pbt, not by a sampler."""
+    """Population-based training: members train in rounds in this process (runner.hpo.pbt);
+    the result carries its exploits (SearchResult.pbt)."""
+
+    in_process = True
 
     def __init__(self, seed: int | None = None, population: int | None = None, rounds: int | None = None,
                  quantile: float = 0.25, perturb: tuple[float, float] = (0.8, 1.2)) -> None:
@@ -141,6 +166,18 @@ class PBTStrategy(BaseStrategy):
     def trial_count(self, config: SearchConfig, dims: list[SearchDim]) -> int:
         """Each member is one trial: the population (this object's, else the settled one)."""
         return max(2, self.population or config.population or 2)
+
+    def check_executor(self, executor: Any) -> None:
+        from runner.hpo.executors import LocalExecutor
+        from runner.program import ProgramError
+
+        if not isinstance(executor, LocalExecutor):
+            raise ProgramError("pbt runs its population on this machine: use the local executor")
+
+    def run(self, search: Search, reporter: Any, executor: Any) -> SearchResult:
+        from runner.hpo.pbt import run_pbt
+
+        return run_pbt(search, reporter)
 
 
 STRATEGIES: dict[str, type[BaseStrategy]] = {

@@ -25,7 +25,7 @@ def to_study(source: Any, direction: str | None = None) -> tuple[Any, str | None
     """(an Optuna study, the metric its values are) for any accepted form of trials."""
     import optuna
 
-    from runner.hpo.results import load_results, study_from_results
+    from runner.hpo.results_file import load_results, study_from_results
 
     if isinstance(source, optuna.Study):
         return source, source.user_attrs.get("metric")

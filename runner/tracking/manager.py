@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from compiler.store import store_dir
 from runner.tracking.errors import AmbiguousExperimentId, ExperimentNotFound, UnsafeNameError
+from runner.tracking.history import load_history
 from runner.tracking.liveness import SUSPECT, shown_status
 from runner.tracking.reading import (
     CorruptExperiment,
@@ -28,7 +29,7 @@ from runner.tracking.reading import (
     read_metadata,
     read_summary,
 )
-from runner.tracking.store import read_json, read_jsonl, write_json
+from runner.tracking.store import read_json, write_json
 from runner.tracking.summary import best
 from runner.tracking.tracker import (
     ENDED,
@@ -37,7 +38,7 @@ from runner.tracking.tracker import (
     METRICS_FILE,
     ExperimentTracker,
 )
-from runner.tracking.values import decode_metric, from_json
+from runner.tracking.values import from_json
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -56,29 +57,6 @@ def check_experiment_id(experiment_id: str) -> str:
             "and '-' only (no path separators or '..')"
         )
     return experiment_id
-
-
-def load_history(folder: Path) -> list[dict[str, Any]]:
-    """The metric records of an experiment folder, NaN/inf decoded; CorruptExperiment if
-    its log cannot be read as one."""
-    problem = log_problem(folder)
-    if problem is not None:
-        raise CorruptExperiment(folder, problem)
-    try:
-        records = read_jsonl(folder / METRICS_FILE)
-    except OSError as exc:
-        raise CorruptExperiment(folder, log_problem(folder) or _unreadable(exc)) from exc
-    for record in records:
-        for key, value in record.items():
-            if type(value) is str:
-                record[key] = decode_metric(value)
-    return records
-
-
-def _unreadable(exc: OSError) -> Any:
-    from runner.tracking.reading import Problem
-
-    return Problem("unreadable", METRICS_FILE, f"cannot be read ({exc.strerror or exc})")
 
 
 def _last_activity(folder: Path, meta: dict[str, Any]) -> float | None:

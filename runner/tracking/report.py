@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runner.tracking.history import load_history
 from runner.tracking.integrations import flatten
 from runner.tracking.store import read_json, write_json
 from runner.tracking.summary import best, metric_mode, metric_names
@@ -145,8 +146,6 @@ def export_comparison(
         raise ValueError("export_comparison needs at least one experiment id")
     folders = [manager.resolve(i) for i in dict.fromkeys(ids)]
     experiments, histories, hyperparameters = [], {}, {}
-    from runner.tracking.manager import load_history
-
     for folder in folders:
         meta = read_json(folder / METADATA_FILE) or {}
         label = f"{meta.get('experiment_name')} ({meta.get('experiment_id')})"

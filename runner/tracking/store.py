@@ -267,11 +267,14 @@ def read_json(path: str | os.PathLike[str], default: Any = None) -> Any:
         return default
 
 
-def write_json(path: str | os.PathLike[str], data: Any) -> None:
-    """Replace a JSON document atomically (temporary file in the same folder + os.replace)."""
+def write_json(path: str | os.PathLike[str], data: Any, *, default: Callable[[Any], Any] | None = None,
+               allow_nan: bool = False) -> None:
+    """Replace a JSON document atomically (temporary file in the same folder + os.replace).
+    The one writer of the project's JSON documents; `default`/`allow_nan` as json.dumps
+    (hpo_results.json keeps NaN epochs and stringifies what JSON cannot hold)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=allow_nan, default=default)
     try:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text + "\n")

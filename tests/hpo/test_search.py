@@ -128,9 +128,11 @@ def test_parallel_workers_on_postgresql(tiny, postgres_url):
 def test_pbt_transfers_weights_and_hyperparameters(tiny):
     s = search(tiny, PBTStrategy(seed=0, population=4, rounds=3), epochs=6)
     r = s.run()
-    assert s.pbt_architecture == ["layers[1].Dense.units"]
-    assert s.pbt_events, "no exploit happened"
-    for e in s.pbt_events:
+    assert r.pbt["architecture"] == ["layers[1].Dense.units"]
+    assert r.pbt["events"], "no exploit happened"
+    assert json.loads(Path(r.results_path).read_text())["pbt"] == r.pbt
+    assert not hasattr(s, "pbt_events")  # the strategy's events are the result's, not the search's
+    for e in r.pbt["events"]:
         assert e["weights_after"] == e["donor_weights"]
         assert e["weights_before"] != e["weights_after"]
     assert len(r.trials) == 4 and r.best_value is not None
