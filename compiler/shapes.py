@@ -95,7 +95,7 @@ class Inference:
         self.net = net
         self.diags: list[Diagnostic] = []
         self.params = {p.name: p for p in (net.space or [])}
-        self.reported: set[tuple[int, str]] = set()
+        self.reported: set[tuple] = set()
         self.nested: dict[int, LayerShape] = {}
         self.block_total: tuple | None = None  # (layer, shape, witness, its children's total)
         self.static: dict[int, dict] = {}
@@ -386,7 +386,7 @@ class Inference:
             key = (s, code)  # one warning of a kind per layer, whatever the HPO values
             if key not in self.reported:
                 self.reported.add(key)
-                self.diags.append(dg.make(code, msg, s, e, related=related))
+                self.diags.append(dg.make(code, msg, s, e, related=related, severity=dg.Severity.WARNING))
         if not failures:
             return
         wit, err = failures[0]
@@ -396,7 +396,9 @@ class Inference:
                 msg += f" (and {len(failures) - 1} more combination{'s' if len(failures) > 2 else ''})"
         else:
             msg = err.message
-        key = (s, msg)
+        # One error of a kind per layer: a layer in a block meets each of the block's input
+        # shapes (e.g. one per value of an earlier HPO choice) and would repeat it per shape.
+        key = (s, layer.start, err.code)
         if key in self.reported:
             return
         self.reported.add(key)

@@ -134,3 +134,17 @@ def test_shapes_json_keeps_a_variable_input_dimension(tmp_path, capsys):
     (net,) = json.loads(capsys.readouterr().out)
     assert net["input"] == [[None, 8]]
     assert [layer["output_shapes"] for layer in net["layers"]] == [[[16]], [[2]]]
+
+
+def test_shapes_reports_a_block_error_once(tmp_path):
+    """A layer in a block after an HPO choice met each of the choice's shapes and said the
+    same N501 once per shape (`neural shapes` printed it twice)."""
+    path = tmp_path / "block.neural"
+    path.write_text("network T {\n  input: (28, 28, 1)\n  layers:\n    Flatten()\n"
+                    "    Dense(HPO(choice(8, 16)))\n    ResidualConnection {\n      Conv2D(8, 3)\n"
+                    "    }\n    Output(10)\n}\n")
+    r = run("shapes", str(path))
+    assert r.returncode == 1
+    assert [line for line in r.stderr.splitlines() if "N501" in line] == [
+        f"{path}:7:7: error N501: Conv2D expects a 3-D input (height, width, channels), "
+        "but its input is (8,)"]
