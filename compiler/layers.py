@@ -22,7 +22,8 @@ REQUIRED = object()  # sentinel default: the argument must be given
 ACTIVATIONS = (
     "relu", "sigmoid", "tanh", "softmax", "linear", "elu", "selu", "gelu", "swish", "silu",
     "softplus", "softsign", "leaky_relu", "relu6", "hard_sigmoid", "exponential", "log_softmax",
-    "mish",
+    "mish", "celu", "log_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "tanh_shrink",
+    "hard_shrink", "soft_shrink", "squareplus", "sparse_plus", "sparsemax",
 )
 PADDINGS = ("valid", "same")
 
@@ -361,11 +362,22 @@ def _time_distributed_count(s: Shape, p: dict, o: Shape) -> Dim:
     return inner.spec.count(s[1:], inner.params, inner_out)
 
 
+def mha_fits_torch(features: Any, num_heads: Any, key_dim: Any, value_dim: Any) -> bool:
+    """PyTorch's nn.MultiheadAttention splits the features into the heads: it builds only
+    num_heads * key_dim == features (and value_dim == key_dim). Keras builds any."""
+    return num_heads * key_dim == features and (value_dim or key_dim) == key_dim
+
+
 def _mha(s: Shape, p: dict, warn: list) -> Shape:
     if len(s) < 2:
         raise ShapeError(
             "N501", f"MultiHeadAttention needs a (sequence, features) input, got {D.fmt(s)}"
         )
+    args = (s[-1], p.get("num_heads"), p.get("key_dim"), p.get("value_dim"))
+    known = all(isinstance(v, int) for v in args[:3]) and (args[3] is None or isinstance(args[3], int))
+    if known and not mha_fits_torch(*args):
+        warn.append(("N701", "MultiHeadAttention with num_heads*key_dim different from the features "
+                     "is not supported by the pytorch backend"))
     return s
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler import diagnostics as dg
 from compiler import layers as L
+from compiler import support
 from compiler.checks.common import CheckState, dict_options, did_you_mean, macro_for
 from compiler.diagnostics import Fix, Related
 from compiler.layers import Param
@@ -92,6 +94,10 @@ class LayerChecks(CheckState):
                 self.eval_value(a.value, f"{path}.{name}.{a.name or f'[{k}]'}")
             return [LayerIR(None, name, {}, path, call, macro=macro)]
         layer = LayerIR(spec, spec.name, {}, path, call, macro=macro)
+        r = support.layer_refusal(spec.name)
+        if r is not None:
+            self.error("N701", r.message(), call.name_start, call.name_end,
+                       severity=dg.Severity.WARNING)
         mark = len(self.diags)  # only what binding adds is looked at: every diagnostic so far,
         # counted at each layer, made a program with an error per layer quadratic
         layer.params = self.bind_args(spec.name, spec.params, call.args or [], call,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler import diagnostics as dg
+from compiler import support
 from compiler.checks.common import CheckState, show_value, type_name
 from compiler.checks.kinds import BAD, KINDS, kind_text
 from compiler.layers import Param
@@ -65,11 +67,27 @@ class ValueChecks(CheckState):
                         continue
                     hp.options[j] = self.validate(p, opt, hp.option_nodes[j], owner)
             else:
+                errors = len(self.diags)
                 self.validate_range(p, hp, hp.node)
+                if not any(d.is_error for d in self.diags[errors:]):
+                    # a value some backend refuses at either end of the range
+                    bad = [v for v in (hp.low, hp.high) if support.refusals(owner, p.name, p.kind, v)]
+                    if bad:
+                        self.check_support(owner, p, bad[0], hp.node)
             return value
         if value is None and node is None:
             return None
-        return self.check_kind(p, value, node, owner)
+        errors = len(self.diags)
+        out = self.check_kind(p, value, node, owner)
+        if node is not None and not any(d.is_error for d in self.diags[errors:]):
+            self.check_support(owner, p, out, node)
+        return out
+
+    def check_support(self, owner: str, p: Param, value: Any, node) -> None:
+        """N701 for a value a backend cannot build (compiler.support), a warning naming the
+        backends: the program is valid, and compile refuses exactly those backends."""
+        for r in support.refusals(owner, p.name, p.kind, value):
+            self.error("N701", r.message(), node.start, node.end, severity=dg.Severity.WARNING)
 
     def check_bounds(self, p: Param, v: float, node) -> bool:
         if p.min is not None and (v < p.min or (p.min_open and v == p.min)):

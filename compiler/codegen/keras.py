@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from compiler import support
 from compiler.analysis import Analysis
 from compiler.codegen.common import (
     CodegenError,
@@ -150,8 +151,9 @@ def build_layer(g: Gen, layer: LayerIR, index: str) -> None:
     if layer.spec is None:
         raise unsupported(BACKEND, f"layer {layer.name}", layer)
     p = layer.full_params()
-    if p.get("data_format", "channels_last") != "channels_last":
-        raise unsupported(BACKEND, 'data_format="channels_first"', layer)
+    why = support.refusal(BACKEND, layer.spec.name, p)
+    if why is not None:
+        raise unsupported(BACKEND, why, layer)
     name = layer.spec.name
     if name == "ResidualConnection":
         ident_name = g.name("identity")

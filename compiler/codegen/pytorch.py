@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from compiler import support
 from compiler.analysis import Analysis
 from compiler.codegen.common import (
     CodegenError,
@@ -27,7 +28,7 @@ from compiler.codegen.common import (
 )
 from compiler.datasets import default_dataset
 from compiler.dims import Shape, fmt
-from compiler.layers import INITIALIZERS
+from compiler.layers import INITIALIZERS, mha_fits_torch
 from compiler.model import LayerIR, NetworkIR
 from compiler.shapes import NetworkShapes
 
@@ -52,6 +53,15 @@ ACTIVATIONS: dict[str, str] = {
     "hard_sigmoid": "F.hardsigmoid({x})",
     "exponential": "torch.exp({x})",
     "mish": "F.mish({x})",
+    "celu": "F.celu({x})",
+    "log_sigmoid": "F.logsigmoid({x})",
+    "hard_silu": "F.hardswish({x})",
+    "hard_swish": "F.hardswish({x})",
+    "hard_tanh": "F.hardtanh({x})",
+    "tanh_shrink": "F.tanhshrink({x})",
+    "hard_shrink": "F.hardshrink({x}, 0.5)",  # Keras's default threshold
+    "soft_shrink": "F.softshrink({x}, 0.5)",
+    "squareplus": "({x} + torch.sqrt({x} * {x} + 4)) / 2",  # Keras's default b=4
 }
 
 
@@ -91,9 +101,9 @@ class Gen:
     def activation(self, act: str | None, layer: LayerIR) -> None:
         if act in (None, "linear"):
             return
-        tpl = ACTIVATIONS.get(act)
-        if tpl is None:
+        if not support.builds(BACKEND, "activation", act):
             raise unsupported(BACKEND, f"activation {act!r}", layer)
+        tpl = ACTIVATIONS[act]
         dim = 1 if self.layout == "first" else -1
         self.emit("x = " + tpl.format(x="x", dim=dim))
 
@@ -104,9 +114,9 @@ def init_weight(g: Gen, layer: LayerIR, module: str, fan_in: int, fan_out: int) 
     name = layer.params.get("kernel_initializer")
     if not isinstance(name, str):
         return
-    tpl = INITIALIZERS.get(name)
-    if tpl is None:
+    if BACKEND not in support.INITIALIZERS.get(name, ()):
         raise unsupported(BACKEND, f"kernel_initializer {name!r}", layer)
+    tpl = INITIALIZERS[name]
     trunc = 0.87962566103423978  # the std of a unit normal truncated at 2 std
     g.init.append("        " + tpl.format(
         w=f"{module}.weight", glorot_std=repr(math.sqrt(2 / (fan_in + fan_out)) / trunc),
@@ -334,18 +344,11 @@ _RNN = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
 
 def _rnn_module(g: Gen, layer: LayerIR, p: dict, features: int, bidirectional: bool) -> str:
     cls = _RNN[layer.name]
+    why = support.refusal(BACKEND, layer.name, p)  # its activation, recurrent_dropout, return_state
+    if why is not None:
+        raise unsupported(BACKEND, why, layer)
     act = p.get("activation", "tanh")
-    extra = ""
-    if cls == "RNN":
-        if act not in ("tanh", "relu"):
-            raise unsupported(BACKEND, f"SimpleRNN with activation {act!r}", layer)
-        extra = f", nonlinearity={lit(act)}"
-    elif act != "tanh":
-        raise unsupported(BACKEND, f"{layer.name} with activation {act!r}", layer)
-    if p.get("recurrent_dropout", 0.0):
-        raise unsupported(BACKEND, f"{layer.name} with recurrent_dropout", layer)
-    if p.get("return_state"):
-        raise unsupported(BACKEND, f"{layer.name} with return_state", layer)
+    extra = f", nonlinearity={lit(act)}" if cls == "RNN" else ""
     if p.get("dropout", 0.0):
         d = g.attr("rnn_input_dropout", f"nn.Dropout({p['dropout']!r})",
                    "input dropout (Keras reuses one mask across timesteps)")
@@ -399,7 +402,7 @@ def time_distributed(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> Non
 def mha(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
     g.to_last()
     d, h, kd = s[-1], p["num_heads"], p["key_dim"]
-    if h * kd != d or (p.get("value_dim") or kd) != kd:
+    if not mha_fits_torch(d, h, kd, p.get("value_dim")):
         raise unsupported(BACKEND, "MultiHeadAttention with num_heads*key_dim different from the features", layer)
     m = g.attr("attention", f"nn.MultiheadAttention({d}, {h}, dropout={p.get('dropout', 0.0)!r}, batch_first=True)")
     g.emit(f"x, _ = {m}(x, x, x, need_weights=False)")
@@ -407,9 +410,7 @@ def mha(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
 
 def transformer(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
     g.to_last()
-    act = p.get("activation", "relu")
-    if act not in ("relu", "gelu"):
-        raise unsupported(BACKEND, f"TransformerEncoder with activation {act!r}", layer)
+    act = p.get("activation", "relu")  # one compiler.support accepts (build_layer asked it)
     m = g.attr("encoder", f"nn.TransformerEncoderLayer({s[-1]}, {p['num_heads']}, dim_feedforward={p['ff_dim']}, "
                f"dropout={p.get('dropout', 0.1)!r}, activation={lit(act)}, batch_first=True, layer_norm_eps=1e-5)")
     g.emit(f"x = {m}(x)")
@@ -490,11 +491,10 @@ def build_layer(g: Gen, layer: LayerIR, s: Shape, o: Shape) -> None:
     if layer.spec is None:
         raise unsupported(BACKEND, f"layer {layer.name}", layer)
     p = layer.full_params()
-    if p.get("data_format", "channels_last") != "channels_last":
-        raise unsupported(BACKEND, 'data_format="channels_first"', layer)
-    builder = BUILDERS.get(layer.spec.name)
-    if builder is None:
-        raise unsupported(BACKEND, layer.spec.name, layer)
+    why = support.refusal(BACKEND, layer.spec.name, p)
+    if why is not None:
+        raise unsupported(BACKEND, why, layer)
+    builder = BUILDERS[layer.spec.name]
     builder(g, layer, p, s, o)
 
 

@@ -1,7 +1,7 @@
 """What `check` passes, `compile` builds: every example, and every registry layer with each
 value of each enumerated parameter (activations, initializers, paddings, enums, booleans).
-Check passes => each backend generates code or says N701 (a construct it lacks; `check`
-itself does not report N701 yet), and the PyTorch module builds and runs a batch (building
+Check passes => each backend generates code, or says N701 (a construct it lacks) and `check`
+already said N701 naming that backend; the PyTorch module builds and runs a batch (building
 the Keras model needs TensorFlow: marked, and small)."""
 
 from __future__ import annotations
@@ -100,6 +100,9 @@ def test_check_passes_then_both_backends_compile(src):
             code = generate_code(src, backend)
         except CodegenError as err:  # a construct this backend lacks: N701, nothing else
             assert [d.code for d in err.diagnostics] == ["N701"], err
+            # ...which check already reported, naming the backend (#14)
+            said = [d.message for d in a.diagnostics if d.code == "N701"]
+            assert any(backend in m for m in said), (backend, err, said)
             continue
         if backend == "pytorch":
             _build_torch(code, "gen")
@@ -124,3 +127,58 @@ def test_initializers_are_checked_and_applied_by_pytorch():
     code = generate_code(src, "pytorch")
     assert 'nn.init.kaiming_uniform_(self.linear0.weight, nonlinearity="relu")' in code
     assert "kernel_initializer='he_uniform'" in generate_code(src, "tensorflow")
+
+
+N701_CASES = [  # (layer, input, the backends check names); each passed check silently before
+    ('Conv1D(4, 3, data_format="channels_first")', "(8, 3)", {"pytorch", "tensorflow"}),
+    ("LSTM(4, recurrent_dropout=0.2)", "(6, 4)", {"pytorch"}),
+    ('LSTM(4, activation=HPO(choice("tanh", "relu")))', "(6, 4)", {"pytorch"}),
+    ("Bidirectional(GRU(4, return_state=true))", "(6, 4)", {"pytorch"}),
+    ('SimpleRNN(4, activation="sigmoid")', "(6, 4)", {"pytorch"}),
+    ('TransformerEncoder(num_heads=2, ff_dim=8, activation="tanh")', "(6, 4)", {"pytorch"}),
+    ('Dense(4, activation="sparsemax")', "(8,)", {"pytorch"}),
+    ("MultiHeadAttention(num_heads=2, key_dim=3)", "(6, 4)", {"pytorch"}),
+]
+
+
+@pytest.mark.parametrize("layer,shape,backends", N701_CASES, ids=[c[0] for c in N701_CASES])
+def test_check_reports_n701_naming_the_backend(layer, shape, backends):
+    """`check` says N701 where compile refuses, a warning naming the backends; compile
+    refuses exactly those backends."""
+    src = PROGRAM.format(shape=shape, layer=layer)
+    a = analyze(src)
+    n701 = [d for d in a.diagnostics if d.code == "N701"]
+    assert len(n701) == 1, a.diagnostics
+    assert {b for b in ("pytorch", "tensorflow") if b in n701[0].message} == backends
+    assert not n701[0].is_error
+    if "HPO(" in layer:  # compile builds the default option ("tanh")
+        return
+    for backend in ("pytorch", "tensorflow"):
+        try:
+            generate_code(src, backend)
+        except CodegenError as err:
+            assert backend in backends and [d.code for d in err.diagnostics] == ["N701"]
+        else:
+            assert backend not in backends
+
+
+def test_activations_are_one_table():
+    """Every activation check accepts is in the support table, and PyTorch writes out each
+    one the table says it builds (Keras takes the name)."""
+    from compiler import support
+    from compiler.codegen.pytorch import ACTIVATIONS as TORCH
+
+    assert set(support.ACTIVATIONS) == set(L.ACTIVATIONS)
+    built = {a for a, b in support.ACTIVATIONS.items() if "pytorch" in b} - {"linear"}
+    assert built == set(TORCH)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("act", ["celu", "log_sigmoid", "hard_silu", "hard_tanh", "tanh_shrink",
+                                 "hard_shrink", "soft_shrink", "squareplus"])
+def test_keras_activations_are_mapped_in_pytorch(act):
+    """Activations Keras builds by name (newer than the first table) are written out for
+    PyTorch, with Keras's defaults, and the module runs."""
+    src = PROGRAM.format(shape="(8,)", layer=f'Dense(4, activation="{act}")')
+    assert not analyze(src).diagnostics
+    _build_torch(generate_code(src, "pytorch"), "gen")
