@@ -1,6 +1,7 @@
 """docs/architecture.md matches the code: every path and module it names exists, every package
 folder has its section with an "Invariant:" and an "API boundary:" line, and the invariants a
-machine can check hold (what compiler/ and neural_lsp/ import, no import cycles)."""
+machine can check hold (what compiler/, neural_lsp/ and the runner's training, store and
+datasets folders import, no import circles)."""
 
 from __future__ import annotations
 
@@ -219,3 +220,35 @@ def test_no_module_imports_one_that_imports_it_back():
     assert not new, f"modules that import each other (directly or round a circle): {new}"
     gone = [c for c in KNOWN_CIRCLES if c not in circles]
     assert not gone, f"these circles are gone: take them off KNOWN_CIRCLES: {gone}"
+
+
+# What a runner folder may import of this project (docs/architecture.md, its Invariant: lines):
+# training knows no compiler (it trains any contract module), the store knows nothing of
+# training or search, the datasets take from the compiler only the names it checks.
+PROJECT_IMPORTS = {
+    "runner/training": ("runner.training", "runner.data", "runner.metrics"),
+    "runner/tracking": ("runner.tracking", "runner.webui", "compiler.metrics", "compiler.store"),
+    "runner/data": ("runner.data", "compiler.datasets"),
+}
+
+
+def _project_imports(path: Path) -> set[str]:
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                 else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                 else [])
+        out.update(n for n in names if n.split(".")[0] in PACKAGES)
+    return out
+
+
+@pytest.mark.parametrize("folder", sorted(PROJECT_IMPORTS))
+def test_runner_folder_imports_only_the_parts_its_invariant_names(folder):
+    allowed = PROJECT_IMPORTS[folder]
+    bad = {}
+    for f in sorted((REPO / folder).rglob("*.py")):
+        extra = sorted(n for n in _project_imports(f)
+                       if not any(n == a or n.startswith(a + ".") for a in allowed))
+        if extra:
+            bad[f.relative_to(REPO).as_posix()] = extra
+    assert not bad, f"{folder} imports parts of the project its invariant rules out: {bad}"
