@@ -206,7 +206,8 @@ async def train_command(ls, params: types.ExecuteCommandParams) -> dict:
             pct = int(100 * epoch / epochs) if isinstance(epoch, int) and isinstance(epochs, int) and epochs else None
             progress.report(f"epoch {epoch}/{epochs}" + (f", {shown}" if shown else ""), pct)
 
-    argv = jobs.runner_argv("run", str(src.runnable_file()), "--network", name, "--progress-json")
+    argv = jobs.runner_argv("run", str(src.runnable_file()), "--network", name, "--progress-json",
+                            *_store_args(ls, src.uri))
     result = await _run_job(ls, progress, argv, src.workdir(roots(ls)), f"Train {name}", on_event)
     done = result.last("result")
     if done is not None:
@@ -239,7 +240,8 @@ async def run_hpo_command(ls, params: types.ExecuteCommandParams) -> dict:
         msg = f"trial {len(seen)}/{n}{note}" + (f", best {_fmt(best)}" if best is not None else "")
         progress.report(msg, int(100 * len(seen) / n) if isinstance(n, int) and n > 0 else None)
 
-    argv = jobs.runner_argv("run", str(src.runnable_file()), "--network", name, "--hpo", "--progress-json")
+    argv = jobs.runner_argv("run", str(src.runnable_file()), "--network", name, "--hpo", "--progress-json",
+                            *_store_args(ls, src.uri))
     if trials is not None:
         argv += ["--trials", str(trials)]
     cwd = src.workdir(roots(ls))
@@ -294,6 +296,14 @@ def _hpo_answer(src: Source, done: dict, cwd: str) -> dict:
 
 
 # ---------------------------------------------------------------------- running
+def _store_args(ls, uri: str) -> list[str]:
+    """`--base-dir` of the store the editor reads this document's results from, so a run
+    started here lands where its lens and hovers look (the `neural.experiments.baseDir`
+    setting, else $NEURAL_EXPERIMENTS_DIR, else beside the file)."""
+    base = ls.results.base_for(uri)
+    return ["--base-dir", base] if base else []
+
+
 async def _run_job(ls, progress: WorkDone, argv: list[str], cwd: str, title: str,
                    on_event) -> jobs.JobResult:
     def on_output(line: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from tests.lsp.conftest import ROOT, open_doc, plain, replace_all, server_fixture
+from tests.lsp.conftest import DEFAULT_SETTINGS, ROOT, open_doc, plain, replace_all, server_fixture
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -148,6 +148,25 @@ async def test_train_reports_epochs_and_returns_metrics(client, folder):
     assert reports[0].cancellable
     assert reports[1].message.startswith("epoch 1/2, loss ") and reports[1].percentage == 50
     assert reports[2].message.startswith("epoch 2/2") and reports[2].percentage == 100
+
+
+@needs_runner
+@pytest.mark.slow
+async def test_train_writes_to_the_store_the_setting_names(client, folder, tmp_path):
+    """The editor reads results from `neural.experiments.baseDir`: a run it starts goes there."""
+    store = tmp_path / "elsewhere"
+    client.set_configuration({**DEFAULT_SETTINGS, "experiments": {"baseDir": str(store)}}, section="neural")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
+    try:
+        uri = _write(folder, "stored.neural", MLP % ("16", 1))
+        for _ in range(3):  # the server may still be asking for the new settings
+            r = await _execute(client, "neural.server.train", [uri, None])
+            if Path(r["experiment_dir"]).is_relative_to(store):
+                break
+        assert Path(r["experiment_dir"]).is_relative_to(store), r["experiment_dir"]
+    finally:
+        client.set_configuration(DEFAULT_SETTINGS, section="neural")
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
 
 
 @needs_runner
