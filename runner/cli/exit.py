@@ -26,6 +26,9 @@ FAST_EXIT_COMMANDS = frozenset({"run", "compile"})
 
 
 def exit_process(status: int) -> NoReturn:
+    """Exit now, with what the teardown does that matters (see above)."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(status)  # they write their results during the ordinary exit
     shutdown = getattr(threading, "_shutdown", None)  # what Py_Finalize runs first
     if shutdown is not None:
         shutdown()
@@ -48,7 +51,6 @@ def exit_process(status: int) -> NoReturn:
 
 def finish(command: str | None, status: int) -> NoReturn:
     """End the process after `command` returned `status`."""
-    watched = sys.getprofile() is not None or sys.gettrace() is not None
-    if command in FAST_EXIT_COMMANDS and not watched:
+    if command in FAST_EXIT_COMMANDS:
         exit_process(status)
     sys.exit(status)
