@@ -197,6 +197,9 @@ def _pool(n: int, kind: str) -> Rule:
         if q.get("strides") is None:
             q["strides"] = q["pool_size"]
         out, c, first, _ = _conv_geometry(name, s, n, q, "pool_size")
+        if kind == "Average" and q.get("padding", "valid") == "same" and not first:
+            _torch_refuses(warn, avgpool_torch_refusal(s[:n], _tuple(q["pool_size"], n),
+                                                        _tuple(q["strides"], n)))
         return _pack(out, c, first)
 
     return rule
@@ -362,6 +365,61 @@ def _time_distributed_count(s: Shape, p: dict, o: Shape) -> Dim:
     return inner.spec.count(s[1:], inner.params, inner_out)
 
 
+def same_pads(spatial: tuple, k: tuple, s: tuple, d: tuple) -> list[tuple[int, int]]:
+    """Keras "same": the padding per axis, the extra one on the right (as TensorFlow)."""
+    pads = []
+    for n, ki, si, di in zip(spatial, k, s, d, strict=True):
+        eff = di * (ki - 1) + 1
+        out = -(-n // si)
+        total = max((out - 1) * si + eff - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
+
+
+# PyTorch refusals that depend on the input shape or on several parameters: each is one
+# function, which the layer's shape rule asks (so `check` says N701) and the PyTorch
+# generator asks (so compile refuses in the same words). None: PyTorch builds it.
+
+def avgpool_torch_refusal(spatial: tuple, pool: tuple, strides: tuple) -> str | None:
+    """nn.AvgPoolNd pads both sides alike, by at most half the window: Keras's "same"
+    padding that is uneven (or wider) cannot be built with count_include_pad=False."""
+    if not all(isinstance(v, int) for v in (*spatial, *pool, *strides)):
+        return None
+    pads = same_pads(spatial, pool, strides, (1,) * len(pool))
+    if any(a != b for a, b in pads) or any(a > k // 2 for (a, _), k in zip(pads, pool, strict=True)):
+        return 'AveragePooling with padding="same" and uneven padding'
+    return None
+
+
+def batchnorm_torch_refusal(rank: int, axis: Any) -> str | None:
+    """nn.BatchNorm1d/2d/3d normalize the channels axis (the last, in Keras's layout) of a
+    1- to 4-D input (without the batch)."""
+    if axis not in (-1, rank):
+        return "BatchNormalization over an axis other than the last"
+    if rank not in (1, 2, 3, 4):
+        return f"BatchNormalization on a {rank}-D input"
+    return None
+
+
+def deconv_torch_refusal(kernel: tuple, strides: tuple, padding: Any) -> str | None:
+    """Keras's "same" ConvTranspose2d is built by cropping kernel - strides from the output:
+    strides above the kernel would need padding, which PyTorch's output_padding is not."""
+    if padding == "same" and any(isinstance(k, int) and isinstance(st, int) and k < st
+                                 for k, st in zip(kernel, strides, strict=True)):
+        return 'Conv2DTranspose with padding="same" and strides above the kernel'
+    return None
+
+
+def _torch_refuses(warn: list, what: str | None) -> None:
+    if what is not None:
+        warn.append(("N701", f"{what} is not supported by the pytorch backend"))
+
+
+def _batchnorm(s: Shape, p: dict, warn: list) -> Shape:
+    _torch_refuses(warn, batchnorm_torch_refusal(len(s), p.get("axis", -1)))
+    return s
+
+
 def mha_fits_torch(features: Any, num_heads: Any, key_dim: Any, value_dim: Any) -> bool:
     """PyTorch's nn.MultiheadAttention splits the features into the heads: it builds only
     num_heads * key_dim == features (and value_dim == key_dim). Keras builds any."""
@@ -432,6 +490,7 @@ def _conv_transpose(s: Shape, p: dict, warn: list) -> Shape:
         for x, ki, si in zip(spatial, k, st, strict=True)
     )
     _check_positive("Conv2DTranspose", 2, out, spatial)
+    _torch_refuses(warn, deconv_torch_refusal(k, st, p.get("padding", "valid")))
     return _pack(out, p["filters"], first)
 
 
@@ -633,7 +692,7 @@ _SPECS: list[LayerSpec] = [
         P("epsilon", "float", 0.001, min=0.0, min_open=True, doc="added to the variance"),
         P("center", "bool", True), P("scale", "bool", True),
     ), "Normalizes each feature with batch statistics (moving averages at inference).",
-        _identity, _batchnorm_count, category="normalization"),
+        _batchnorm, _batchnorm_count, category="normalization"),
     _spec("LayerNormalization", (
         P("axis", "int", -1, doc="the normalized axis"),
         P("epsilon", "float", 0.001, min=0.0, min_open=True, doc="added to the variance"),

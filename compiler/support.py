@@ -3,7 +3,8 @@
 A construct the language knows but a backend cannot build is N701 naming that backend:
 `check` reports it as a warning naming the backends (the program is valid; the shapes of
 e.g. channels_first are known), and the generator refuses it with the same words. Facts that depend on the input shape (e.g. PyTorch's
-BatchNormalization on a 5-D input) stay with the generator that knows the shapes.
+BatchNormalization on a 5-D input) are pure functions in compiler.layers (`*_torch_refusal`):
+the layer's shape rule says them to `check`, and the generator asks the same function.
 Pure data: no framework is imported here.
 """
 

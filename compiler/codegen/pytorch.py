@@ -28,7 +28,14 @@ from compiler.codegen.common import (
 )
 from compiler.datasets import default_dataset
 from compiler.dims import Shape, fmt
-from compiler.layers import INITIALIZERS, mha_fits_torch
+from compiler.layers import (
+    INITIALIZERS,
+    avgpool_torch_refusal,
+    batchnorm_torch_refusal,
+    deconv_torch_refusal,
+    mha_fits_torch,
+    same_pads,
+)
 from compiler.model import LayerIR, NetworkIR
 from compiler.shapes import NetworkShapes
 
@@ -127,17 +134,6 @@ def _tuple(v, n: int) -> tuple:
     return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
-def _same_pads(shape_sp: tuple, k: tuple, s: tuple, d: tuple) -> list[tuple[int, int]]:
-    """Keras "same": total padding per axis, the extra one on the right (as TensorFlow)."""
-    pads = []
-    for n, ki, si, di in zip(shape_sp, k, s, d, strict=True):
-        eff = di * (ki - 1) + 1
-        out = math.ceil(n / si)
-        total = max((out - 1) * si + eff - n, 0)
-        pads.append((total // 2, total - total // 2))
-    return pads
-
-
 def _pad_expr(pads: list[tuple[int, int]], value: str = "0.0") -> str | None:
     if all(a == 0 and b == 0 for a, b in pads):
         return None
@@ -159,7 +155,7 @@ def conv(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape, n: int) -> None:
     pad = p.get("padding", "valid")
     padding = 0
     if pad == "same":
-        pe = _pad_expr(_same_pads(_spatial_in(s, n), k, st, dil))
+        pe = _pad_expr(same_pads(_spatial_in(s, n), k, st, dil))
         if pe:
             g.emit(f"x = {g.attr('pad', f'Lambda({pe})')}(x)")
     elif isinstance(pad, int):
@@ -175,17 +171,14 @@ def conv_transpose(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
     g.to_first()
     k = _tuple(p["kernel_size"], 2)
     st = _tuple(p.get("strides", 1), 2)
+    why = deconv_torch_refusal(k, st, p.get("padding", "valid"))
+    if why is not None:
+        raise unsupported(BACKEND, why, layer)
     m = g.attr("deconv", f"nn.ConvTranspose2d({s[2]}, {p['filters']}, kernel_size={k}, stride={st}, "
                f"bias={p.get('use_bias', True)})")
     g.emit(f"x = {m}(x)")
     if p.get("padding", "valid") == "same":
-        crops = []
-        for ki, si in zip(k, st, strict=True):
-            total = ki - si
-            if total < 0:
-                raise unsupported(BACKEND, "Conv2DTranspose with padding=\"same\" and strides above the kernel", layer)
-            crops.append((total // 2, total - total // 2))
-        (a, b), (c, d) = crops
+        (a, b), (c, d) = [((ki - si) // 2, (ki - si) - (ki - si) // 2) for ki, si in zip(k, st, strict=True)]
         g.emit(f"x = x[:, :, {a}:x.shape[2] - {b}, {c}:x.shape[3] - {d}]")
     g.activation(p.get("activation"), layer)
 
@@ -197,7 +190,7 @@ def _window_2d(g: Gen, p: dict, s: Shape) -> tuple[tuple, tuple, tuple]:
     st = _tuple(p.get("strides", 1), 2)
     dil = _tuple(p.get("dilation_rate", 1), 2)
     if p.get("padding", "valid") == "same":
-        pe = _pad_expr(_same_pads(s[:2], k, st, dil))
+        pe = _pad_expr(same_pads(s[:2], k, st, dil))
         if pe:
             g.emit(f"x = {g.attr('pad', f'Lambda({pe})')}(x)")
     return k, st, dil
@@ -228,15 +221,16 @@ def pool(kind: str, n: int) -> Callable:
         k = _tuple(p["pool_size"], n)
         st = _tuple(p.get("strides") or p["pool_size"], n)
         if p.get("padding", "valid") == "same":
-            pads = _same_pads(s[:n], k, st, (1,) * n)
+            pads = same_pads(s[:n], k, st, (1,) * n)
             if kind == "Max":
                 pe = _pad_expr(pads, value="float('-inf')")
                 if pe:
                     g.emit(f"x = {g.attr('pad', f'Lambda({pe})')}(x)")
                 m = g.attr(f"maxpool{n}d", f"nn.MaxPool{n}d(kernel_size={k}, stride={st})")
             else:
-                if any(a != b for a, b in pads) or any(a > ki // 2 for (a, _), ki in zip(pads, k, strict=True)):
-                    raise unsupported(BACKEND, "AveragePooling with padding=\"same\" and uneven padding", layer)
+                why = avgpool_torch_refusal(s[:n], k, st)
+                if why is not None:
+                    raise unsupported(BACKEND, why, layer)
                 m = g.attr(f"avgpool{n}d", f"nn.AvgPool{n}d(kernel_size={k}, stride={st}, "
                            f"padding={tuple(a for a, _ in pads)}, count_include_pad=False)")
         else:
@@ -305,12 +299,11 @@ def upsampling(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
 
 
 def batchnorm(g: Gen, layer: LayerIR, p: dict, s: Shape, o: Shape) -> None:
-    if p.get("axis", -1) not in (-1, len(s)):
-        raise unsupported(BACKEND, "BatchNormalization over an axis other than the last", layer)
     rank = len(s)
-    kind = {1: 1, 2: 1, 3: 2, 4: 3}.get(rank)
-    if kind is None:
-        raise unsupported(BACKEND, f"BatchNormalization on a {rank}-D input", layer)
+    why = batchnorm_torch_refusal(rank, p.get("axis", -1))
+    if why is not None:
+        raise unsupported(BACKEND, why, layer)
+    kind = {1: 1, 2: 1, 3: 2, 4: 3}[rank]
     if rank > 1:
         g.to_first()
     else:

@@ -138,13 +138,20 @@ N701_CASES = [  # (layer, input, the backends check names); each passed check si
     ('TransformerEncoder(num_heads=2, ff_dim=8, activation="tanh")', "(6, 4)", {"pytorch"}),
     ('Dense(4, activation="sparsemax")', "(8,)", {"pytorch"}),
     ("MultiHeadAttention(num_heads=2, key_dim=3)", "(6, 4)", {"pytorch"}),
+    # shape-dependent PyTorch refusals, said by the shape rule (they were compile-time only)
+    ('AveragePooling1D(pool_size=2, strides=1, padding="same")', "(6, 4)", {"pytorch"}),
+    ('AveragePooling2D(pool_size=2, strides=1, padding="same")', "(8, 8, 3)", {"pytorch"}),
+    ('AveragePooling3D(pool_size=2, strides=1, padding="same")', "(4, 4, 4, 2)", {"pytorch"}),
+    ("BatchNormalization()", "(4, 4, 4, 4, 2)", {"pytorch"}),
+    ("BatchNormalization(axis=1)", "(8, 8, 3)", {"pytorch"}),
+    ('Conv2DTranspose(4, 2, strides=3, padding="same")', "(8, 8, 3)", {"pytorch"}),
 ]
 
 
 @pytest.mark.parametrize("layer,shape,backends", N701_CASES, ids=[c[0] for c in N701_CASES])
 def test_check_reports_n701_naming_the_backend(layer, shape, backends):
     """`check` says N701 where compile refuses, a warning naming the backends; compile
-    refuses exactly those backends."""
+    refuses exactly those backends, in the same words when it is one backend."""
     src = PROGRAM.format(shape=shape, layer=layer)
     a = analyze(src)
     n701 = [d for d in a.diagnostics if d.code == "N701"]
@@ -158,6 +165,8 @@ def test_check_reports_n701_naming_the_backend(layer, shape, backends):
             generate_code(src, backend)
         except CodegenError as err:
             assert backend in backends and [d.code for d in err.diagnostics] == ["N701"]
+            if len(backends) == 1:
+                assert err.diagnostics[0].message == n701[0].message
         else:
             assert backend not in backends
 
