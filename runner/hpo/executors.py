@@ -138,14 +138,10 @@ class DistributedExecutor(Executor):
         url = search.config.storage
         if url and "://" in url:
             return None  # the database the user gave: every worker opens the same URL
-        import warnings
-
         _import_distributed()
-        from optuna_integration import DaskStorage
+        from runner.hpo.dask_storage import dask_storage
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # DaskStorage is an ExperimentalWarning in Optuna
-            return DaskStorage(name=self._dask_name(search), client=self.client)
+        return dask_storage(self._dask_name(search), self.client)
 
     def run(self, search: Any, study: Any, n_trials: int, reporter: Reporter) -> None:
         import cloudpickle
@@ -158,7 +154,14 @@ class DistributedExecutor(Executor):
         if slots < 1:
             raise ProgramError(f"the Dask scheduler at {self.address} has no workers")
         url = search.config.storage if search.config.storage and "://" in search.config.storage else None
-        RemoteSearch(search, study, client, slots, url or search.storage_override).run(n_trials, reporter)
+        mirror = None
+        if url is None:  # the study is on the scheduler: keep a copy here for `neural tui`
+            from runner.hpo.mirror import MIRROR_FILE, StudyMirror
+            from runner.hpo.storage import study_dir
+
+            mirror = StudyMirror(study_dir(search.config.base_dir, search.study_name) / MIRROR_FILE, study,
+                                 f"Dask scheduler {self.address}")
+        RemoteSearch(search, study, client, slots, url or search.storage_override, mirror).run(n_trials, reporter)
 
     def close(self) -> None:
         if self._client is not None and self._own_client:

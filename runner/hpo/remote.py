@@ -33,7 +33,8 @@ class Cancelled(Exception):  # noqa: N818 - a request from the client
 class RemoteSearch:
     """Runs `n` trials of `search` on a Dask cluster with at most `slots` in flight."""
 
-    def __init__(self, search: Any, study: Any, client: Any, slots: int, storage: Any) -> None:
+    def __init__(self, search: Any, study: Any, client: Any, slots: int, storage: Any,
+                 mirror: Any = None) -> None:
         self.search = search
         self.study = study
         self.client = client
@@ -45,6 +46,7 @@ class RemoteSearch:
         self.home = TrialRecords(search)
         self.trials: dict[int, Any] = {}
         self.reporter: Any = None
+        self.mirror = mirror  # runner.hpo.mirror.StudyMirror: the study copied here as it goes
         cfg = dataclasses.replace(search.config, track=False)  # the client keeps the records
         self.spec = (type(search), search.text, str(search.path), search.network.name,
                      search.search_space, search.strategy, cfg)
@@ -97,6 +99,8 @@ class RemoteSearch:
             self.client.unsubscribe_topic(self.topic)
             self._drain()
             self.home.close_all()
+            if self.mirror is not None:
+                self.mirror.abandon()
 
     def _submit(self) -> tuple[Any, int]:
         from runner.hpo.remote import run_trial
@@ -105,6 +109,8 @@ class RemoteSearch:
         values = self.search.strategy.draw(trial, self.search.dims)
         trial.set_user_attr("values", values)
         self.trials[trial.number] = trial
+        if self.mirror is not None:
+            self.mirror.started(trial)
         fut = self.client.submit(run_trial, self.spec, self.storage, self.search.study_name, trial._trial_id,
                                  trial.number, values, self.topic, key=f"neural-trial-{self.token}-{trial.number}",
                                  pure=False)
@@ -133,9 +139,17 @@ class RemoteSearch:
             msg = event[1] if isinstance(event, tuple) and len(event) == 2 else event
             if isinstance(msg, dict):
                 self.home.receive(msg)
+                if self.mirror is not None:
+                    self._mirror(msg)
                 started = getattr(self.reporter, "trial_started", None)
                 if msg.get("kind") == "begin" and started is not None:
                     started(msg["trial"], msg.get("values", {}), msg.get("worker"))
+
+    def _mirror(self, msg: dict[str, Any]) -> None:
+        if msg.get("kind") == "begin":
+            self.mirror.begin(msg.get("trial"), msg.get("worker"))
+        elif msg.get("kind") == "epoch":
+            self.mirror.epoch(msg.get("trial"), msg.get("epoch"), msg.get("metrics") or {})
 
     def _finish(self, number: int, out: dict[str, Any]) -> None:
         from optuna.trial import TrialState
@@ -153,8 +167,11 @@ class RemoteSearch:
             self.study.tell(trial, out["value"], skip_if_finished=True)
         else:
             self.study.tell(trial, state=TrialState[state], skip_if_finished=True)
+        frozen = self.study._storage.get_trial(trial._trial_id)
+        if self.mirror is not None:
+            self.mirror.finished(frozen)
         if self.reporter is not None:
-            self.reporter(self.study, self.study._storage.get_trial(trial._trial_id))
+            self.reporter(self.study, frozen)
 
 
 def _outcome(fut: Any) -> dict[str, Any]:

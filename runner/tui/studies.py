@@ -1,7 +1,9 @@
 """HPO studies for the studies view: every study in the storage, with its trials.
 
 Studies live in Optuna storages: by default one journal file per study under
-`<base_dir>/hpo/<study>/journal.log`, or the database given with `--storage URL`. A storage
+`<base_dir>/hpo/<study>/journal.log`, or the database given with `--storage URL`. A study kept
+on a Dask scheduler is read from the copy its client writes beside them (`mirror.log`,
+runner.hpo.mirror). A storage
 object is opened once and kept: a JournalStorage then reads only the journal lines added
 since the previous poll, and an unchanged journal file (same size and mtime) is not asked
 at all. Optuna is imported here, lazily, and only by the thread that polls.
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
+# The journals of a study's folder: its own, and the copy of a study kept on a Dask scheduler.
+JOURNALS = (("journal.log", ""), ("mirror.log", " (Dask)"))
 
 
 @dataclass
@@ -95,9 +99,12 @@ class StudiesReader:
                 folders = []
             locations = []
             for entry in folders:
-                journal = os.path.join(entry.path, "journal.log")
-                if entry.is_dir(follow_symlinks=False) and os.path.isfile(journal):
-                    locations.append((journal, f"hpo/{entry.name}"))
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+                for file, label in JOURNALS:
+                    journal = os.path.join(entry.path, file)
+                    if os.path.isfile(journal):
+                        locations.append((journal, f"hpo/{entry.name}{label}"))
         sources = []
         for location, label in locations:
             source = self._sources.get(location)

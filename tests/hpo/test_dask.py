@@ -266,3 +266,89 @@ def test_ctrl_c_on_the_client_cancels_the_remote_trials(cluster, program):
 
     exps = ExperimentManager(str(store)).list_experiments()
     assert sorted(e["status"] for e in exps) == ["failed", "failed"]
+
+
+# --- the study comes home: a local copy `neural tui` reads while the trials run -------------
+
+async def test_the_tui_shows_remote_trials_as_they_run(cluster, program):
+    """The study lives on the scheduler; the client's copy under <base>/hpo/ is what the TUI
+    reads: a trial RUNNING with its latest epoch, then every trial in its final state."""
+    import asyncio
+
+    from textual.widgets import DataTable
+
+    from runner.tui.app import NeuralTUI
+    from runner.tui.grid import Grid
+    from tests.tui.helpers import wait_for
+
+    text = TINY.replace("epochs: 2", "epochs: 12")
+    program.write_text(text)
+    config = _config(program, n_trials=3, pruner="none")
+    search = Search(text, program, None, None, "random", config)
+    result: list = []
+    runner = threading.Thread(target=lambda: result.append(search.run(executor=DistributedExecutor(cluster.address))),
+                              daemon=True)
+    runner.start()
+    app = NeuralTUI(config.base_dir, interval=0.2, studies_interval=0.2)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("2")
+        studies = app.query_one("#study-table", DataTable)
+        trials = app.query_one("#trial-table", Grid)
+
+        def rows() -> dict[str, list[str]]:
+            return {k: [c.plain for c in trials.get_row(k)] for k in trials.visible_keys()}
+
+        def running_with_a_report() -> bool:
+            return any(r[2] == "RUNNING" and "@" in r[5] for r in rows().values())
+
+        await wait_for(pilot, lambda: studies.row_count == 1, timeout=120, what="the study")
+        row = [str(c) for c in studies.get_row_at(0)]
+        assert row[0] == search.study_name and row[1].endswith("(Dask)") and row[3] == "val_loss"
+        await wait_for(pilot, running_with_a_report, timeout=120, what="a remote trial running, with an epoch")
+        for _ in range(1200):  # the search ends within 10 minutes
+            if not runner.is_alive():
+                break
+            await asyncio.sleep(0.5)
+        assert result, "the search did not finish"
+        await wait_for(pilot, lambda: len(rows()) == 3 and all(r[2] == "COMPLETE" for r in rows().values()),
+                       timeout=30, what="every trial complete")
+        best = result[0].best_trial
+        assert rows()[str(best)][0] == "★"
+        shown = rows()
+        for t in result[0].trials:
+            assert shown[str(t["number"])][5].endswith(f"@{len(t['epochs'])}")  # the last epoch's report
+
+
+def test_the_local_copy_holds_the_study_as_the_scheduler_does(cluster, program):
+    import optuna
+
+    from runner.hpo.mirror import MIRROR_FILE
+    from runner.hpo.storage import open_storage, study_dir
+
+    config = _config(program, n_trials=2)
+    r = Search(TINY, program, None, None, "random", config).run(executor=DistributedExecutor(cluster.address))
+    path = study_dir(config.base_dir, r.study_name) / MIRROR_FILE
+    copy = optuna.load_study(study_name=r.study_name, storage=open_storage(str(path), config.base_dir, ""))
+    assert copy.user_attrs["mirror_of"] == f"Dask scheduler {cluster.address}"
+    assert copy.user_attrs["fingerprint"] == r.fingerprint
+    held = copy.get_trials()
+    assert [(t.number, t.state.name, t.value, t.params) for t in held] == \
+        [(t["number"], t["state"], t["value"], t["params"]) for t in r.trials]
+    for t, rec in zip(held, r.trials, strict=True):
+        assert t.user_attrs["worker"] == rec["worker"] and t.user_attrs["experiment_dir"] == rec["experiment_dir"]
+        assert {str(k): v for k, v in t.intermediate_values.items()} == rec["values_per_epoch"]
+    # the same search again resumes the scheduler's study; the copy gains the new trials only
+    r2 = Search(TINY, program, None, None, "random", config).run(executor=DistributedExecutor(cluster.address))
+    assert len(r2.trials) == 4
+    copy = optuna.load_study(study_name=r.study_name, storage=open_storage(str(path), config.base_dir, ""))
+    assert [t.number for t in copy.get_trials()] == [0, 1, 2, 3]
+
+
+def test_the_scheduler_and_workers_log_no_noise(cluster):
+    """A new study probed and an existing one resumed (the tests above) raise nothing on the
+    scheduler, and workers do not warn that DaskStorage is experimental."""
+    logs = {p.name: p.read_text() for p in cluster.root.glob("*.log")}
+    assert "Exception while handling op" not in logs["scheduler.log"], logs["scheduler.log"][-3000:]
+    assert "KeyError" not in logs["scheduler.log"]
+    for name in ("w0.log", "w1.log"):
+        assert "ExperimentalWarning" not in logs[name], logs[name][-3000:]
