@@ -187,6 +187,19 @@ class TrialRecords:
     def __init__(self, search: Any) -> None:
         self.search = search
         self.open: dict[int, tuple[Any, Any, set[int]]] = {}
+        self._session: Any = None
+
+    @property
+    def session(self) -> Any:
+        """One plot helper for all the trials' plots, drawn after each trial ends: a standalone
+        tracker draws its final plots in finish(), which here would stall the client loop (and
+        every remote trial's record) for seconds per trial. No environment: the client's is not
+        the worker's."""
+        if self._session is None:
+            from runner.tracking.session import TrackingSession
+
+            self._session = TrackingSession(capture=False)
+        return self._session
 
     def receive(self, msg: dict[str, Any]) -> None:
         number = msg.get("trial")
@@ -213,7 +226,7 @@ class TrialRecords:
             all_values = dict(values)
         tags = {**s.trial_tags(SimpleNamespace(number=number)), "worker": msg.get("worker")}
         tracker = ExperimentTracker(s.network.name, base_dir=s.config.base_dir, capture_environment=False,
-                                    tags=tags,
+                                    tags=tags, session=self.session,
                                     notes=f"neural run {s.path} (trial {number} on {msg.get('worker')})")
         cb = TrackingCallback(tracker, {**all_values, "program": str(s.path), "worker": msg.get("worker")})
         info = msg.get("info") or {}
@@ -235,6 +248,9 @@ class TrialRecords:
     def close_all(self) -> None:
         for number in list(self.open):
             self.end(number, "FAIL", [], None)
+        if self._session is not None:  # its helper finishes the plots asked for, then exits
+            self._session.close()
+            self._session = None
 
 
 # ---------------------------------------------------------------------- worker side

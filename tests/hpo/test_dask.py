@@ -352,3 +352,31 @@ def test_the_scheduler_and_workers_log_no_noise(cluster):
     assert "KeyError" not in logs["scheduler.log"]
     for name in ("w0.log", "w1.log"):
         assert "ExperimentalWarning" not in logs[name], logs[name][-3000:]
+
+
+def test_a_remote_trials_record_costs_the_client_no_plotting(program):
+    """The client writes each remote trial's experiment between polls; its plots go to the
+    search's plot helper (another process), so no trial's end stalls the loop while matplotlib
+    draws (a standalone tracker drew them in finish(): seconds per trial on a loaded machine)."""
+    import cProfile
+    import pstats
+
+    from runner.hpo.remote import TrialRecords
+
+    search = Search(TINY, program, None, None, "random", _config(program))
+    home = TrialRecords(search)
+    values: dict = {}
+    profile = cProfile.Profile()
+    profile.enable()
+    home.receive({"kind": "begin", "trial": 0, "worker": "tcp://127.0.0.1:1", "values": values,
+                  "info": {"backend": "pytorch", "device": "cpu", "network": "Tiny", "dataset": "digits", "epochs": 2,
+                           "batch_size": 64, "steps_per_epoch": 5, "train_samples": 320, "val_samples": 80,
+                           "seed": 0, "monitor": "val_loss", "metrics": ["loss", "val_loss"]}})
+    for epoch in (1, 2):
+        home.receive({"kind": "epoch", "trial": 0, "epoch": epoch, "metrics": {"loss": 1.0 / epoch, "val_loss": 1.2}})
+    folder = home.end(0, "COMPLETE", [], "tcp://127.0.0.1:1")
+    profile.disable()
+    home.close_all()
+    drawn = [f for f in pstats.Stats(profile).stats if "matplotlib" in f[0]]
+    assert not drawn, drawn[:5]
+    assert Path(folder, "metrics.jsonl").read_text().count("\n") == 2
