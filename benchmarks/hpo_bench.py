@@ -292,7 +292,7 @@ def dask_speedup(n: int) -> None:
     for workers in (1, 2):
         with tempfile.TemporaryDirectory() as d, \
                 LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                             dashboard_address=None) as cluster, \
+                             dashboard_address="127.0.0.1:0") as cluster, \
                 Client(cluster, set_as_default=False) as client:
             def search(name: str, trials: int):
                 cfg = SearchConfig(n_trials=trials, seed=0, track=False, base_dir=d, pruner="none",

@@ -85,6 +85,37 @@ def _import_distributed() -> Any:
     return distributed
 
 
+def shake_hands(address: str, timeout: float) -> str | None:
+    """Connect to `address` and exchange Dask's handshake within `timeout` seconds; what went
+    wrong, or None. distributed.Client bounds the connection but not the handshake read: a
+    port held by another service hangs it for good (one that keeps quiet, e.g. an HTTP
+    server) or fails with a MemoryError traceback (one that answers bytes)."""
+    import asyncio
+    import threading
+
+    from distributed.comm import connect
+
+    outcome: list[str | None] = []
+
+    async def shake() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+        await comm.close()
+
+    def run() -> None:
+        try:
+            asyncio.run(shake())
+            outcome.append(None)
+        except TimeoutError:
+            outcome.append("no Dask handshake: is something else listening there?")
+        except Exception as exc:  # noqa: BLE001 - told to the user in one line
+            outcome.append(f"{type(exc).__name__}: {exc}"[:300])
+
+    thread = threading.Thread(target=run, name="dask-handshake", daemon=True)
+    thread.start()
+    thread.join(timeout + 5)
+    return outcome[0] if outcome else "no Dask handshake: is something else listening there?"
+
+
 class DistributedExecutor(Executor):
     """A Dask cluster: `scheduler` is an address (tcp://HOST:PORT) or a `distributed.Client`.
     `parallel` caps the trials in flight (default: every worker thread of the cluster)."""
@@ -112,12 +143,16 @@ class DistributedExecutor(Executor):
         distributed = _import_distributed()
         if not isinstance(self.scheduler, str):
             return self.scheduler
-        try:
-            client = distributed.Client(self.scheduler, timeout=self.connect_timeout,
-                                        set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
+        problem = shake_hands(self.scheduler, self.connect_timeout)
+        if problem is None:
+            try:
+                client = distributed.Client(self.scheduler, timeout=self.connect_timeout,
+                                            set_as_default=False)
+            except Exception as exc:  # noqa: BLE001 - whatever it is, the address is the problem
+                problem = f"{type(exc).__name__}: {exc}"
+        if problem is not None:
             raise ProgramError(f"cannot reach the Dask scheduler at {self.scheduler} within "
-                               f"{self.connect_timeout:g} s ({type(exc).__name__}: {exc})") from None
+                               f"{self.connect_timeout:g} s ({problem})") from None
         self._own_client = True
         return client
 

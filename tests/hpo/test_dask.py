@@ -167,6 +167,21 @@ def test_unreachable_scheduler_is_one_clear_error_within_seconds(program):
     assert r.returncode == 1 and "--executor dask needs --scheduler" in r.stderr
 
 
+def test_a_port_held_by_something_else_is_one_clear_error_within_seconds(program):
+    """A listener that accepts and keeps quiet (another service on the port): distributed's
+    handshake read has no timeout, so the client waited forever."""
+    with socket.socket() as quiet:
+        quiet.bind(("127.0.0.1", 0))
+        quiet.listen(8)
+        address = f"tcp://127.0.0.1:{quiet.getsockname()[1]}"
+        began = time.monotonic()
+        r = _cli("compile", program.name, "--backend", "pytorch", "--hpo", "--executor", "dask",
+                 "--scheduler", address, "--trials", "2", cwd=program.parent, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert f"cannot reach the Dask scheduler at {address} within 5 s (no Dask handshake" in r.stderr
+    assert time.monotonic() - began < 60
+
+
 def test_cluster_specs_name_the_missing_package():
     with pytest.raises(ProgramError, match=r"needs the 'dask-kubernetes' package.*pip install 'dask-kubernetes'"):
         cluster_class("kubernetes")
@@ -175,7 +190,8 @@ def test_cluster_specs_name_the_missing_package():
 
 
 def test_cloud_executor_starts_scales_and_closes_a_cluster_manager(program):
-    ex = CloudExecutor("local", n_workers=2, processes=False, threads_per_worker=1, dashboard_address=None)
+    ex = CloudExecutor("local", n_workers=2, processes=False, threads_per_worker=1,  # HTTP on loopback only:
+                       dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0")
     r = Search(TINY, program, None, None, "random", _config(program, n_trials=2, track=False)).run(executor=ex)
     started = ex._started
     assert len(r.trials) == 2 and r.best_value is not None
