@@ -65,19 +65,26 @@ class ImportanceAnalyzer:
 
     def __init__(self, trials: Any, evaluator: str | Any = "fanova", seed: int | None = 0) -> None:
         self.study, self.metric = to_study(trials)
-        self.evaluator = self._evaluator(evaluator, seed)
-
-    @staticmethod
-    def _evaluator(evaluator: str | Any, seed: int | None) -> Any:
-        import optuna.importance as imp
-
-        if not isinstance(evaluator, str):
-            return evaluator
-        key = evaluator.lower()
-        if key not in EVALUATORS:
+        if isinstance(evaluator, str) and evaluator.lower() not in EVALUATORS:
             raise ValueError(f"unknown importance evaluator {evaluator!r}: use {', '.join(EVALUATORS)}")
-        cls = getattr(imp, EVALUATORS[key])
-        return cls() if key == "ped_anova" else cls(seed=seed)
+        self._spec = (evaluator, seed)
+        self._built: Any = None
+
+    @property
+    def evaluator(self) -> Any:
+        """Built on first use: fANOVA imports scikit-learn (seconds), which a search with fewer
+        than two completed trials (one cut short by Ctrl-C) must not wait for."""
+        if self._built is None:
+            import optuna.importance as imp
+
+            evaluator, seed = self._spec
+            if not isinstance(evaluator, str):
+                self._built = evaluator
+            else:
+                key = evaluator.lower()
+                cls = getattr(imp, EVALUATORS[key])
+                self._built = cls() if key == "ped_anova" else cls(seed=seed)
+        return self._built
 
     def importances(self) -> dict[str, float]:
         """{parameter: importance} (summing to 1), most important first; {} when it cannot be

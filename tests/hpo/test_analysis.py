@@ -120,3 +120,21 @@ def test_results_json_round_trips_into_the_analyzers(tmp_path):
     perf = PerformanceAnalyzer(str(path), metric="val_accuracy")
     assert perf.best()["number"] == study.best_trial.number
     assert PerformanceAnalyzer(path).best()["value"] == pytest.approx(study.best_value)
+
+
+def test_no_importance_to_estimate_imports_no_scikit_learn():
+    """A search cut short (Ctrl-C before two trials completed) writes its results at once: fANOVA
+    (scikit-learn, seconds to import on a loaded machine) is built only when it has work."""
+    import subprocess
+    import sys
+
+    code = ("import sys, optuna\n"
+            "from runner.hpo.analysis import ImportanceAnalyzer\n"
+            "s = optuna.create_study()\n"
+            "t = s.ask({'x': optuna.distributions.FloatDistribution(0, 1)})\n"
+            "s.tell(t, state=optuna.trial.TrialState.FAIL)\n"
+            "assert ImportanceAnalyzer(s).importances() == {}\n"
+            "print('sklearn' in sys.modules)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"
