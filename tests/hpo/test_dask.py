@@ -297,7 +297,7 @@ async def test_the_tui_shows_remote_trials_as_they_run(cluster, program):
     from runner.tui.grid import Grid
     from tests.tui.helpers import wait_for
 
-    text = TINY.replace("epochs: 2", "epochs: 12")
+    text = TINY.replace("epochs: 2", "epochs: 40")  # trials running long enough to be seen, when idle too
     program.write_text(text)
     config = _config(program, n_trials=3, pruner="none")
     search = Search(text, program, None, None, "random", config)
