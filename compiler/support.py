@@ -74,6 +74,9 @@ LIMITS: tuple[Limit, ...] = (
           lambda layer, v: f"{layer} with return_state"),
     Limit(frozenset({"TransformerEncoder"}), "activation", lambda v: v not in ("relu", "gelu"),
           frozenset({"pytorch"}), lambda layer, v: f"TransformerEncoder with activation {v!r}"),
+    # an optimizer's gradient clipping (the PyTorch module's optimizer is a plain torch.optim one)
+    Limit(None, "clipnorm", lambda v: v is not None, frozenset({"pytorch"}), lambda owner, v: "clipnorm"),
+    Limit(None, "clipvalue", lambda v: v is not None, frozenset({"pytorch"}), lambda owner, v: "clipvalue"),
 )
 
 

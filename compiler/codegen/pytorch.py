@@ -530,8 +530,9 @@ _OPT = {"Adam": "Adam", "AdamW": "AdamW", "SGD": "SGD", "RMSprop": "RMSprop", "A
 
 def _optimizer_block(net: NetworkIR) -> list[str]:
     name, params, sched = optimizer_parts(net)
-    if params.get("clipnorm") is not None or params.get("clipvalue") is not None:
-        raise Unsupported("clipnorm / clipvalue are not supported by the pytorch backend",
+    why = support.refusal(BACKEND, name, params)  # clipnorm, clipvalue
+    if why is not None:
+        raise Unsupported(f"{why} is not supported by the {BACKEND} backend",
                           net.optimizer.start, net.optimizer.end)
     lr = sched.params["initial_learning_rate"] if sched else params.get("learning_rate")
     args = []

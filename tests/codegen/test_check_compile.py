@@ -171,6 +171,22 @@ def test_check_reports_n701_naming_the_backend(layer, shape, backends):
             assert backend not in backends
 
 
+@pytest.mark.parametrize("clip", ["clipnorm=1.0", "clipvalue=0.5", "clipnorm=HPO(range(0.5, 2.0))"])
+def test_optimizer_clipping_is_n701_for_pytorch_at_check(clip):
+    """Adam(clipnorm=...) passed check and PyTorch's compile refused it."""
+    src = PROGRAM.format(shape="(8,)", layer="Dense(4)").replace(
+        "\n}", f"\n  optimizer: Adam(learning_rate=0.001, {clip})\n}}")
+    n701 = [d for d in analyze(src).diagnostics if d.code == "N701"]
+    assert len(n701) == 1 and "pytorch" in n701[0].message and "tensorflow" not in n701[0].message
+    assert not n701[0].is_error
+    if "HPO(" in clip:
+        return
+    with pytest.raises(CodegenError) as err:
+        generate_code(src, "pytorch")
+    assert [d.message for d in err.value.diagnostics] == [n701[0].message]
+    generate_code(src, "tensorflow")
+
+
 def test_activations_are_one_table():
     """Every activation check accepts is in the support table, and PyTorch writes out each
     one the table says it builds (Keras takes the name)."""
