@@ -317,7 +317,8 @@ async def test_the_tui_shows_remote_trials_as_they_run(cluster, program):
         def running_with_a_report() -> bool:
             return any(r[2] == "RUNNING" and "@" in r[5] for r in rows().values())
 
-        await wait_for(pilot, lambda: studies.row_count == 1, timeout=120, what="the study")
+        await wait_for(pilot, lambda: studies.row_count == 1 and str(studies.get_row_at(0)[3]) == "val_loss",
+                       timeout=120, what="the study and its metric (set just after the copy is created)")
         row = [str(c) for c in studies.get_row_at(0)]
         assert row[0] == search.study_name and row[1].endswith("(Dask)") and row[3] == "val_loss"
         await wait_for(pilot, running_with_a_report, timeout=120, what="a remote trial running, with an epoch")
