@@ -26,10 +26,15 @@ def _unpack_optimizer(result: Any) -> tuple[Any, Any]:
     return result, None  # a bare optimizer: tolerated, no schedule
 
 
-def _correct(out: Any, labels: Any, kind: str) -> Any:
+def _predicted(out: Any, kind: str) -> Any:
+    """The class each output row predicts (what accuracy compares with the labels)."""
     if kind == "binary":
-        return ((out.reshape(len(out), -1)[:, 0] > 0.5).long() == labels).sum()
-    return (out.argmax(dim=-1) == labels).sum()
+        return (out.reshape(len(out), -1)[:, 0] > 0.5).long()
+    return out.argmax(dim=-1)
+
+
+def _correct(out: Any, labels: Any, kind: str) -> Any:
+    return (_predicted(out, kind) == labels).sum()
 
 
 def run(plan: Plan) -> History:
@@ -63,6 +68,7 @@ def run(plan: Plan) -> History:
 
     n = len(x_train)
     bounds = batch_bounds(n, settings.batch_size)
+    batch_sizes = torch.tensor([stop - start for start, stop in bounds], dtype=torch.float32, device=device)
     session = plan.session(backend="pytorch", device=str(device), steps=len(bounds), accuracy=kind is not None)
     generator = torch.Generator().manual_seed(settings.seed)
 
@@ -93,8 +99,11 @@ def run(plan: Plan) -> History:
             began = time.perf_counter()
             model.train()
             order = torch.randperm(n, generator=generator).to(device)
-            loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long)
-            for start, stop in bounds:
+            # Each batch's loss and predictions go into buffers; the epoch's means are taken
+            # once at its end (per-batch sums cost several small tensor ops per step).
+            losses = torch.empty(len(bounds), device=device)
+            predicted = torch.empty(n, device=device, dtype=torch.long) if kind else None
+            for i, (start, stop) in enumerate(bounds):
                 idx = order[start:stop]
                 out = model(x_train[idx])
                 loss = loss_fn(out, y_train[idx])
@@ -105,13 +114,13 @@ def run(plan: Plan) -> History:
                 optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
-                loss_sum += loss.detach() * (stop - start)
+                losses[i] = loss.detach()
                 if kind:
-                    correct += _correct(out.detach(), labels_train[idx], kind)
+                    predicted[start:stop] = _predicted(out.detach(), kind)
                 session.advance()
-            metrics = {"loss": loss_sum.item() / n}
+            metrics = {"loss": float((losses * batch_sizes).sum().item()) / n}
             if kind:
-                metrics["accuracy"] = correct.item() / n
+                metrics["accuracy"] = (predicted == labels_train[order]).sum().item() / n
             if x_val is not None:
                 metrics.update(evaluate())
             metrics["epoch_time"] = time.perf_counter() - began
