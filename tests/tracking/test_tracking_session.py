@@ -3,6 +3,7 @@ and one helper process draws every trial's plots; a trial never draws in its own
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,24 @@ def test_a_search_captures_once_and_never_draws_in_its_trials(tmp_path, monkeypa
     for info in trials:
         meta = json.loads((Path(info["experiment_dir"]) / "metadata.json").read_text())
         assert meta["environment"]["command"]["pid"] == os.getpid()
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+def test_the_plot_helper_runs_only_on_idle_cpu(tmp_path):
+    """A drawing at nice 10 still took a share of a busy core and slowed the next trial's
+    training threads on 2 cores; the helper is SCHED_IDLE, so training always comes first."""
+    from runner.tracking.session import PlotHelper
+
+    helper = PlotHelper()
+    helper.request(tmp_path)  # starts the process (an empty folder draws nothing)
+    try:
+        proc = helper._proc
+        assert proc is not None
+        for _ in range(200):  # the helper sets its policy as it starts: bounded wait
+            if os.sched_getscheduler(proc.pid) == os.SCHED_IDLE:
+                break
+            time.sleep(0.05)
+        assert os.sched_getscheduler(proc.pid) == os.SCHED_IDLE
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
