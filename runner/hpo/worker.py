@@ -28,6 +28,23 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _interrupted_experiments(study) -> None:
+    """This worker's failed trials whose experiment still says running become interrupted:
+    a SIGTERM between the experiment's creation and its training loop (where the record is
+    finished `interrupted`) let Optuna end the trial FAIL while the record stayed running."""
+    import socket
+
+    from optuna.trial import TrialState
+
+    from runner.hpo.liveness import WORKER_ATTR, mark_interrupted
+
+    me = {"host": socket.gethostname(), "pid": os.getpid()}
+    for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        w = t.user_attrs.get(WORKER_ATTR) or {}
+        if (w.get("host"), w.get("pid")) == (me["host"], me["pid"]):
+            mark_interrupted(t.user_attrs.get("experiment_dir"))
+
+
 def _terminate(signum, frame):
     raise KeyboardInterrupt
 
@@ -80,6 +97,7 @@ def main() -> int:
     except KeyboardInterrupt:
         study = search.study()
         fail_stale(study, search.heartbeats(), only_pids={os.getpid()})
+        _interrupted_experiments(study)
         return 130
     return 0
 
