@@ -16,7 +16,7 @@ from pygls.exceptions import JsonRpcException
 
 from neural_lsp.core.advertised import APPLY_BEST, COMMAND_HANDLERS, LEGEND, SOURCE_KINDS
 from neural_lsp.core.documents import ContentModified, DocumentStore, Snapshot
-from neural_lsp.core.server import NeuralLanguageServer, safe, safe_command
+from neural_lsp.core.server import Hooks, NeuralLanguageServer, safe, safe_command
 
 NETWORK_SHAPE = "neural/networkShape"
 
@@ -276,6 +276,28 @@ async def pull_diagnostics(ls: NeuralLanguageServer, params: types.DocumentDiagn
     return types.RelatedFullDocumentDiagnosticReport(items=ls.diagnostics(snap), result_id=result_id)
 
 
+def document_diagnostics(ls: NeuralLanguageServer, snap: Snapshot) -> list[types.Diagnostic]:
+    """The compiler's diagnostics, then the insights from the document's store."""
+    level = ls.settings.diagnostics_level
+    items = diag.for_snapshot(snap, level)
+    view = ls.results.latest(snap.uri)
+    if view is not None and (view.studies or view.experiments):
+        ls.documents.settled(snap)  # matching them reads the nodes of the whole space
+    found = insights.diagnostics(snap, view)
+    return items + [diag.to_lsp(snap, d) for d in found if int(d.severity) <= level]
+
+
+def _prepare_diagnostics(snap: Snapshot, level: int) -> None:
+    diag.for_snapshot(snap, level)
+
+
+def _results(ls: NeuralLanguageServer) -> Any:
+    """The experiment stores' reader, imported when first needed (after `initialize`)."""
+    from neural_lsp.results.experiments import Results
+
+    return Results(ls)
+
+
 async def network_shape(ls: NeuralLanguageServer, params: Any) -> dict | None:
     uri, pos = _shape_params(params)
     snap = await _snap(ls, uri)
@@ -350,6 +372,8 @@ FEATURES: list[tuple[str, Any, Any, Any]] = [
 
 
 def register(ls: NeuralLanguageServer) -> None:
+    ls.hooks = Hooks(prepare_diagnostics=_prepare_diagnostics, diagnostics=document_diagnostics,
+                     results=_results)
     for method, fn, empty, options in FEATURES:
         ls.feature(method, options)(safe(ls, method, fn, empty))
     for name, handler in COMMAND_HANDLERS.items():

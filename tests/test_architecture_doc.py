@@ -252,3 +252,35 @@ def test_runner_folder_imports_only_the_parts_its_invariant_names(folder):
         if extra:
             bad[f.relative_to(REPO).as_posix()] = extra
     assert not bad, f"{folder} imports parts of the project its invariant rules out: {bad}"
+
+
+# The language server's layers (docs/architecture.md, neural_lsp/core/'s Invariant: line): the
+# core depends on nothing above it; neural_lsp/handlers.py registers the features on it.
+LSP_ABOVE_CORE = ("neural_lsp.features", "neural_lsp.results", "neural_lsp.query", "neural_lsp.handlers")
+
+
+def _absolute_imports(path: Path, package: str) -> set[str]:
+    """Every module name the file imports, wherever the import stands (inside functions, under
+    `if TYPE_CHECKING:`), relative imports resolved against `package`."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*parts, base] if base else parts)
+            out.add(base)
+            out.update(f"{base}.{a.name}" for a in node.names)  # `from neural_lsp import handlers`
+    return out
+
+
+def test_the_lsp_core_imports_nothing_above_it():
+    bad = {}
+    for f in sorted((REPO / "neural_lsp" / "core").rglob("*.py")):
+        above = sorted(n for n in _absolute_imports(f, "neural_lsp.core")
+                       if any(n == a or n.startswith(a + ".") for a in LSP_ABOVE_CORE))
+        if above:
+            bad[f.relative_to(REPO).as_posix()] = above
+    assert not bad, f"neural_lsp/core/ imports the layers above it: {bad}"

@@ -1,8 +1,9 @@
 """The pygls server: documents, settings, publishing, logging and the handler wrapper.
 
 Handlers (neural_lsp.handlers) turn requests into calls of the feature modules over one
-analysed snapshot; this module owns everything stateful. What it replaces inside pygls is
-in core.pygls_overrides.
+analysed snapshot; this module owns everything stateful. It imports no feature and no reader
+of results: what it needs of them (`Hooks`) is registered by the handlers at start-up. What it
+replaces inside pygls is in core.pygls_overrides.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import inspect
 import logging
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types
@@ -24,11 +26,29 @@ from neural_lsp import __version__
 from neural_lsp.core.documents import Document, DocumentStore, Snapshot
 from neural_lsp.core.pygls_overrides import NeuralProtocol, converter
 from neural_lsp.core.settings import Settings
-from neural_lsp.features import diagnostics as diag
 
 log = logging.getLogger("neural_lsp")
 
 CONFIG_SECTION = "neural"
+
+
+def _no_results(server: Any) -> Any:
+    raise RuntimeError("no reader of results registered (neural_lsp.handlers.register)")
+
+
+@dataclass
+class Hooks:
+    """What the server calls of the layers above it, set by `neural_lsp.handlers.register`:
+    the core depends on no feature (and the compiler under them stays unimported until
+    `initialize` is answered)."""
+
+    # (snapshot, level): in the worker thread, after an analysis: convert its diagnostics
+    # for publishing there rather than on the event loop
+    prepare_diagnostics: Callable[[Snapshot, int], Any] = lambda snap, level: None
+    # (server, snapshot) -> the document's diagnostics, pushed or pulled
+    diagnostics: Callable[[Any, Snapshot], list[types.Diagnostic]] = lambda server, snap: []
+    # server -> the experiment stores' reader (made when first needed)
+    results: Callable[[Any], Any] = _no_results
 
 
 class NeuralLanguageServer(LanguageServer):
@@ -41,16 +61,15 @@ class NeuralLanguageServer(LanguageServer):
         self.pull_diagnostics = False
         self.config_ready: asyncio.Future | None = None
         self.jobs: set = set()  # running jobs (jobs.Job), ended on shutdown
-        self._results = None  # results.experiments.Results, made when first needed
+        self.hooks = Hooks()
+        self._results = None  # hooks.results(self), made when first needed
 
     @property
     def results(self) -> Any:
-        """The experiment stores the documents' results come from (results.experiments),
-        imported after `initialize` is answered."""
+        """The experiment stores the documents' results come from, made when first asked
+        (after `initialize` is answered)."""
         if self._results is None:
-            from neural_lsp.results.experiments import Results
-
-            self._results = Results(self)
+            self._results = self.hooks.results(self)
         return self._results
 
     # ------------------------------------------------------------------ client
@@ -125,26 +144,10 @@ class NeuralLanguageServer(LanguageServer):
     def _prepare(self, snap: Snapshot) -> None:
         """In the worker thread: the compiler's diagnostics converted for publishing."""
         if not self.pull_diagnostics:
-            diag.for_snapshot(snap, self.settings.diagnostics_level)
+            self.hooks.prepare_diagnostics(snap, self.settings.diagnostics_level)
 
     def diagnostics(self, snap: Snapshot) -> list[types.Diagnostic]:
-        """The compiler's diagnostics, then the insights from the document's store."""
-        from neural_lsp.features import insights  # (not at start-up: it brings the compiler)
-
-        level = self.settings.diagnostics_level
-        items = diag.for_snapshot(snap, level)
-        view = self.results.latest(snap.uri)
-        if view is not None and (view.studies or view.experiments):
-            self.documents.settled(snap)  # matching them reads the nodes of the whole space
-        found = insights.diagnostics(snap, view)
-        return items + [diag.to_lsp(snap, d) for d in found if int(d.severity) <= level]
-
-    def results_changed(self) -> None:
-        """A store changed: insights are published again, lenses and hints refreshed."""
-        from neural_lsp.results.experiments import refresh
-
-        self.diagnostics_again()
-        refresh(self)
+        return self.hooks.diagnostics(self, snap)
 
     def diagnostics_again(self) -> None:
         """Every open document's diagnostics are sent again (pushed), or the client is asked

@@ -122,7 +122,12 @@ class Results:
                 except Exception as exc:  # a reader bug must not end the loop
                     self.server.log_exception(f"reading {base}", exc)
             if changed:
-                self.server.results_changed()
+                self.changed()
+
+    def changed(self) -> None:
+        """A store changed: insights are published again, lenses and hints refreshed."""
+        self.server.diagnostics_again()
+        refresh(self.server)
 
     def shutdown(self) -> None:
         if self._task is not None:
