@@ -1,11 +1,14 @@
 """Rich progress on the terminal: one bar per epoch that stays, with the epoch's metrics beside it.
 
 Written to stderr so stdout keeps only what the command prints (final metrics). quiet=True turns
-it into no-ops (tests, HPO trials).
+it into no-ops (tests, HPO trials). When stderr is not a terminal (`2>&1 | tee log`, a CI job,
+an editor's output channel) each epoch is one plain line written as it ends: rich's progress
+would show nothing there until the run is over.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Mapping
 from types import TracebackType
@@ -30,9 +33,13 @@ class EpochProgress:
         self._task = None
         self._pending = 0
         self._last = 0.0
+        self._plain = False
+        self._epoch = 0
 
     def __enter__(self) -> EpochProgress:
-        if not self.quiet:
+        if not self.quiet and not _is_terminal(sys.stderr):
+            self._plain = True
+        elif not self.quiet:
             from rich.console import Console
             from rich.progress import (
                 BarColumn,
@@ -60,6 +67,7 @@ class EpochProgress:
             self._progress.stop()
 
     def start_epoch(self, epoch: int, steps: int) -> None:
+        self._epoch = epoch
         if self._progress is not None:
             self._task = self._progress.add_task(
                 "", total=steps, epoch=epoch, epochs=self.epochs, width=len(str(self.epochs)), metrics=""
@@ -75,6 +83,16 @@ class EpochProgress:
                 self._pending, self._last = 0, now
 
     def end_epoch(self, metrics: Mapping[str, float]) -> None:
+        if self._plain:
+            width = len(str(self.epochs))
+            print(f"epoch {self._epoch:>{width}}/{self.epochs}  {format_metrics(metrics)}", file=sys.stderr, flush=True)
         if self._progress is not None:
             self._progress.update(self._task, advance=self._pending, metrics=format_metrics(metrics))
             self._pending = 0
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False

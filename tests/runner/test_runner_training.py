@@ -192,6 +192,20 @@ def test_progress_shows_each_epoch_unless_quiet(make_module, digits, capsys):
     assert "epoch" not in capsys.readouterr().err
 
 
+def test_progress_to_a_pipe_is_a_line_per_epoch_as_it_ends(make_module, digits, capsys):
+    """`neural run ... 2>&1 | tee log`: rich's bars would reach a pipe only when the run is over."""
+    seen: list[str] = []
+
+    class Peek(TrainingCallback):
+        def on_epoch_end(self, epoch, metrics):
+            seen.append(capsys.readouterr().err)
+
+    fit(make_module(), digits, epochs=3, quiet=False, callbacks=[Peek()])
+    assert [s.count("\n") for s in seen] == [1, 1, 1]
+    assert [s.split()[:2] for s in seen] == [["epoch", "1/3"], ["epoch", "2/3"], ["epoch", "3/3"]]
+    assert all("val_acc" in s for s in seen)
+
+
 # --- mistakes become clear errors -------------------------------------------------------------
 
 @pytest.mark.parametrize("device", ["mps", "tpu", "cuda:7"])
