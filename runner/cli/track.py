@@ -261,6 +261,18 @@ def cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+
+TAG_CELL_MAX = 32  # a tag value longer than this (a search's identity, a JSON blob) is `key=…` in a table
+
+
+def _tag_cell(key: str, value: object) -> str:
+    """A tag as a table shows it: whole when short, its key alone when its value is long."""
+    if not value:
+        return key
+    text = str(value)
+    return f"{key}={text}" if len(text) <= TAG_CELL_MAX else f"{key}=…"
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     manager = _manager(args)
     experiments = manager.list_experiments(status=args.status, tag=args.tag, name=args.name)
@@ -271,9 +283,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"no experiments in {manager.base_dir}", file=sys.stderr)
         return 0
     current = manager.current_experiment_id()
-    rows = [("", "ID", "NAME", "STATUS", "STARTED", "RECORDS", "TAGS")]
+    rows = [("", "ID", "NAME", "STATUS", "STARTED", "RECORDS", "TAGS")]  # long tag values: `track show ID`
     for e in experiments:
-        tags = ",".join(f"{k}={v}" if v else k for k, v in e["tags"].items())
+        tags = ",".join(_tag_cell(k, v) for k, v in e["tags"].items())
         rows.append(("*" if e["experiment_id"] == current else "", e["experiment_id"],
                      str(e["experiment_name"]), str(e["status"]), str(e["start_time"] or "-"),
                      _fmt(e["metric_records"]), tags))

@@ -29,6 +29,18 @@ def current_id(store):
     return json.loads((store / "current").read_text())["experiment_id"]
 
 
+def test_list_keeps_long_tag_values_out_of_the_table(neural, store):
+    """A search trial's experiment carries its search identity (a JSON object) as a tag: the
+    table names it, `show` and `--json` hold it whole."""
+    identity = json.dumps({"backend": "pytorch", "dataset": "digits", "space": [{"name": "units"}] * 4})
+    status, _, _ = neural("init", "trial_like", "--tag", "trial=3", "--tag", f"search_identity={identity}")
+    assert status == 0
+    status, out, _ = neural("list")
+    assert status == 0 and "trial=3,search_identity=…" in out and identity not in out
+    assert identity in neural("show", current_id(store))[1]
+    assert json.loads(neural("list", "--json")[1])[0]["tags"]["search_identity"] == identity
+
+
 def test_init_log_show_list_finish(neural, store, tmp_path):
     status, out, _ = neural("init", "cli_demo", "--tag", "baseline", "--tag", "lr=0.01",
                             "--notes", "from the shell")
