@@ -1,7 +1,8 @@
 """LSP methods -> the module that answers them, over one analysed snapshot.
 
 Each handler: find the document's snapshot for the version the request refers to, convert
-the position, call a pure function, convert the answer. `FEATURES` is the whole table;
+the position to an offset, call a feature (which answers with offsets), convert the answer
+with one call of core.convert. `FEATURES` is the whole table;
 `register` wraps every entry so an exception is logged and answered with an empty result.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from neural_lsp.core import convert
 from neural_lsp.core.advertised import APPLY_BEST, COMMAND_HANDLERS, LEGEND, SOURCE_KINDS
 from neural_lsp.core.documents import ContentModified, DocumentStore, Snapshot
 from neural_lsp.core.server import Hooks, NeuralLanguageServer, safe, safe_command
@@ -131,27 +133,27 @@ async def hover(ls: NeuralLanguageServer, params: types.HoverParams) -> types.Ho
     markdown = not formats or types.MarkupKind.Markdown in formats
     view, snap = await _view_and_snap(ls, params.text_document.uri, settled=False)
     offset = snap.lines.offset(params.position)
-    got = hover_at(ls.documents, snap, offset, markdown)
-    if got is None or not markdown:
-        return got
-    hpo = locate.hpo_at(snap, offset) or locate.hpo_at(snap, offset - 1)
+    got = hover_at(ls.documents, snap, offset)
+    if got is None:
+        return None
+    text, start, end = got
+    hpo = (locate.hpo_at(snap, offset) or locate.hpo_at(snap, offset - 1)) if markdown else None
     if hpo is not None:
         if view is not None:  # the study's match reads the whole space: every move applied
             ls.documents.settled(snap)
         extra = results_hover.section(snap, view, *hpo)
         if extra:
-            got.contents.value += "\n\n---\n\n" + extra
-    return got
+            text += "\n\n---\n\n" + extra
+    return convert.hover(snap, text, start, end, markdown)
 
 
-def hover_at(store: DocumentStore, snap: Snapshot, offset: int,
-             markdown: bool = True) -> types.Hover | None:
+def hover_at(store: DocumentStore, snap: Snapshot, offset: int) -> tuple[str, int, int] | None:
     """The hover on a snapshot whose offset moves may be pending: inside a network it reads
     statements through `locate` only; elsewhere (a macro, whose layers are looked for in
     every network) the moves are applied first."""
     if not (locate.in_network(snap, offset) and locate.in_network(snap, offset - 1)):
         snap = store.settled(snap)
-    return hover_mod.hover(snap, offset, markdown)
+    return hover_mod.hover(snap, offset)
 
 
 async def inlay_hint(ls: NeuralLanguageServer, params: types.InlayHintParams) -> list[types.InlayHint]:
@@ -164,8 +166,8 @@ async def inlay_hint(ls: NeuralLanguageServer, params: types.InlayHintParams) ->
     if ls.settings.inlay_best_values:
         best = results_inlay.best_value_hints(snap, view, start, end)
         if best:
-            out = sorted(out + best, key=lambda h: (h.position.line, h.position.character))
-    return out
+            out = sorted(out + best, key=lambda h: h[0])
+    return convert.inlay_hints(snap, out)
 
 
 async def completion(ls: NeuralLanguageServer, params: types.CompletionParams) -> types.CompletionList:
@@ -173,8 +175,9 @@ async def completion(ls: NeuralLanguageServer, params: types.CompletionParams) -
     item_caps = "text_document.completion.completion_item"
     snippets = bool(ls.capability(f"{item_caps}.snippet_support"))
     markdown = types.MarkupKind.Markdown in (ls.capability(f"{item_caps}.documentation_format") or ())
-    items = completion_mod.complete(snap, snap.lines.offset(params.position), snippets, markdown)
-    return types.CompletionList(is_incomplete=False, items=items)
+    start, end, items = completion_mod.complete(snap, snap.lines.offset(params.position), snippets)
+    return types.CompletionList(is_incomplete=False,
+                                items=convert.completions(snap, start, end, items, markdown))
 
 
 async def signature_help(ls: NeuralLanguageServer, params: types.SignatureHelpParams):
@@ -185,8 +188,17 @@ async def signature_help(ls: NeuralLanguageServer, params: types.SignatureHelpPa
 async def document_symbol(ls: NeuralLanguageServer, params: types.DocumentSymbolParams):
     snap = await _snap(ls, params.text_document.uri)
     if ls.capability("text_document.document_symbol.hierarchical_document_symbol_support"):
-        return await _whole(ls, snap, symbols.document_symbols)
-    return await _whole(ls, snap, symbols.flat_symbols)
+        return await _whole(ls, snap, _symbol_tree)
+    return await _whole(ls, snap, _symbol_list)
+
+
+def _symbol_tree(snap: Snapshot) -> list[types.DocumentSymbol]:
+    return convert.document_symbols(snap, symbols.document_symbols(snap))
+
+
+def _symbol_list(snap: Snapshot) -> list[types.SymbolInformation]:
+    """For clients without hierarchical symbols."""
+    return convert.symbol_information(snap, symbols.document_symbols(snap))
 
 
 async def folding_range(ls: NeuralLanguageServer, params: types.FoldingRangeParams):
@@ -207,18 +219,20 @@ async def semantic_tokens_range(ls: NeuralLanguageServer, params: types.Semantic
 
 async def definition(ls: NeuralLanguageServer, params: types.DefinitionParams):
     snap = await _snap(ls, params.text_document.uri)
-    return macros.definition(snap, snap.lines.offset(params.position))
+    got = macros.definition(snap, snap.lines.offset(params.position))
+    return None if got is None else convert.location(snap, *got)
 
 
 async def references(ls: NeuralLanguageServer, params: types.ReferenceParams):
     snap = await _snap(ls, params.text_document.uri)
-    return macros.references(snap, snap.lines.offset(params.position),
-                             params.context.include_declaration)
+    return convert.locations(snap, macros.references(snap, snap.lines.offset(params.position),
+                                                     params.context.include_declaration))
 
 
 async def prepare_rename(ls: NeuralLanguageServer, params: types.PrepareRenameParams):
     snap = await _snap(ls, params.text_document.uri)
-    return macros.prepare(snap, snap.lines.offset(params.position))
+    got = macros.prepare(snap, snap.lines.offset(params.position))
+    return None if got is None else convert.rename_placeholder(snap, *got)
 
 
 async def rename(ls: NeuralLanguageServer, params: types.RenameParams):
@@ -227,7 +241,7 @@ async def rename(ls: NeuralLanguageServer, params: types.RenameParams):
         edits = macros.rename_edits(snap, snap.lines.offset(params.position), params.new_name)
     except macros.RenameError as exc:
         raise JsonRpcException(str(exc), code=REQUEST_FAILED) from None
-    return None if edits is None else workspace_edit(ls, snap, edits)
+    return None if edits is None else workspace_edit(ls, snap, convert.text_edits(snap, edits))
 
 
 async def format_document(ls: NeuralLanguageServer, params: types.DocumentFormattingParams):
@@ -237,8 +251,7 @@ async def format_document(ls: NeuralLanguageServer, params: types.DocumentFormat
     except formatting.NotFormatted as why:
         ls.log(f"not formatted {snap.uri}: {why}", types.MessageType.Info)
         return []
-    return [types.TextEdit(range=snap.lines.range(s, e), new_text=t)
-            for s, e, t in formatting.line_edits(snap.text, new)]
+    return convert.text_edits(snap, formatting.line_edits(snap.text, new))
 
 
 async def code_action(ls: NeuralLanguageServer, params: types.CodeActionParams):
@@ -246,15 +259,15 @@ async def code_action(ls: NeuralLanguageServer, params: types.CodeActionParams):
     r = params.range
     only = [str(k) for k in params.context.only] if params.context.only else None
     start, end = snap.lines.offset(r.start), snap.lines.offset(r.end)
-    edit_for = lambda edits: workspace_edit(ls, snap, edits)  # noqa: E731
-    return actions.code_actions(snap, start, end, ls.settings.diagnostics_level, only, edit_for,
-                                extra=insights.diagnostics(snap, view)) + \
-        insights.source_actions(snap, view, start, only, edit_for)
+    found = actions.code_actions(snap, start, end, ls.settings.diagnostics_level, only,
+                                 extra=insights.diagnostics(snap, view)) + \
+        insights.source_actions(snap, view, start, only)
+    return convert.code_actions(snap, found, lambda edits: workspace_edit(ls, snap, edits))
 
 
 async def code_lens(ls: NeuralLanguageServer, params: types.CodeLensParams):
     view, snap = await _view_and_snap(ls, params.text_document.uri)
-    return results_lens.lenses(snap, view) + actions.code_lenses(snap)
+    return convert.code_lenses(snap, results_lens.lenses(snap, view) + actions.code_lenses(snap))
 
 
 def workspace_edit(ls: NeuralLanguageServer, snap: Snapshot,
@@ -279,16 +292,26 @@ async def pull_diagnostics(ls: NeuralLanguageServer, params: types.DocumentDiagn
 def document_diagnostics(ls: NeuralLanguageServer, snap: Snapshot) -> list[types.Diagnostic]:
     """The compiler's diagnostics, then the insights from the document's store."""
     level = ls.settings.diagnostics_level
-    items = diag.for_snapshot(snap, level)
+    items = compiler_diagnostics(snap, level)
     view = ls.results.latest(snap.uri)
     if view is not None and (view.studies or view.experiments):
         ls.documents.settled(snap)  # matching them reads the nodes of the whole space
     found = insights.diagnostics(snap, view)
-    return items + [diag.to_lsp(snap, d) for d in found if int(d.severity) <= level]
+    return items + [convert.diagnostic(snap, d) for d in found if int(d.severity) <= level]
+
+
+def compiler_diagnostics(snap: Snapshot, level: int) -> list[types.Diagnostic]:
+    """Those the client is sent (features.diagnostics.sent), converted once per (version,
+    level): in the worker thread after the analysis when they are pushed."""
+    key = ("diagnostics", level)
+    got = snap.cache.get(key)
+    if got is None:
+        got = snap.cache[key] = [convert.diagnostic(snap, d) for d in diag.sent(snap, level)]
+    return got
 
 
 def _prepare_diagnostics(snap: Snapshot, level: int) -> None:
-    diag.for_snapshot(snap, level)
+    compiler_diagnostics(snap, level)
 
 
 def _results(ls: NeuralLanguageServer) -> Any:

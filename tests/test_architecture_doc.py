@@ -284,3 +284,23 @@ def test_the_lsp_core_imports_nothing_above_it():
         if above:
             bad[f.relative_to(REPO).as_posix()] = above
     assert not bad, f"neural_lsp/core/ imports the layers above it: {bad}"
+
+
+# Features answer with offsets; core/convert.py is the one step that makes LSP ranges and
+# positions of them (docs/architecture.md, neural_lsp/features/'s Invariant: line).
+# (semantic.py's `lines.column` is exempt: the token stream is line and column deltas.)
+BUILDS_POSITIONS = re.compile(
+    r"lines\.(range|position)\(|types\.(Range|Position|Location|TextEdit|LocationLink)\(")
+
+
+def test_no_lsp_feature_builds_ranges_or_positions_itself():
+    bad = {}
+    for f in sorted((REPO / "neural_lsp").rglob("*.py")):
+        rel = f.relative_to(REPO).as_posix()
+        if rel.startswith("neural_lsp/core/") or rel == "neural_lsp/handlers.py":
+            continue
+        hits = [f"{i}: {line.strip()}" for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+                if BUILDS_POSITIONS.search(line)]
+        if hits:
+            bad[rel] = hits
+    assert not bad, f"convert offsets with neural_lsp/core/convert.py, not in the feature: {bad}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from neural_lsp.core.advertised import COMPILE, RUN_HPO, SOURCE_KINDS, TRAIN
+from neural_lsp.core.convert import Action, Lens
 from neural_lsp.core.documents import Snapshot
 from neural_lsp.features import diagnostics as diag
 from neural_lsp.query import locate
@@ -27,13 +28,14 @@ def network_commands(snap: Snapshot, net) -> list[tuple[str, types.Command]]:
     return out
 
 
-def code_lenses(snap: Snapshot) -> list[types.CodeLens]:
+def code_lenses(snap: Snapshot) -> list[Lens]:
+    """The commands above each network (its keyword and name)."""
     lenses = []
     for net in snap.analysis.networks:
         if not net.name:
             continue
-        rng = snap.lines.range(net.node.start, net.node.name_end)
-        lenses += [types.CodeLens(range=rng, command=cmd) for _k, cmd in network_commands(snap, net)]
+        start, end = net.node.start, net.node.name_end
+        lenses += [(start, end, cmd) for _k, cmd in network_commands(snap, net)]
     return lenses
 
 
@@ -42,30 +44,26 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
 
 
 def code_actions(snap: Snapshot, start: int, end: int, level: int, only: list[str] | None,
-                 edit_for, extra: list = ()) -> list[types.CodeAction]:
-    """`edit_for(list[TextEdit]) -> WorkspaceEdit` builds edits the client can take; `extra`
-    are diagnostics from outside the compiler (insights.py) whose fixes are offered too.
-    Fixes are offered for the diagnostics the client was sent (diagnostics.shown); one
-    without a fix is not converted at all."""
-    out: list[types.CodeAction] = []
+                 extra: list = ()) -> list[Action]:
+    """`extra` are diagnostics from outside the compiler (insights.py) whose fixes are
+    offered too. Fixes are offered for the diagnostics the client was sent
+    (diagnostics.shown)."""
+    out: list[Action] = []
     if _wanted(QUICKFIX, only):
         for d in [*diag.shown(snap, level)[0], *(d for d in extra if int(d.severity) <= level)]:
             if d.end < start or d.start > end or not (d.fixes or d.code == "N504"):
                 continue
-            lsp_d = diag.to_lsp(snap, d)
             for fix in d.fixes:
-                out.append(types.CodeAction(
-                    title=fix.title, kind=QUICKFIX, diagnostics=[lsp_d], is_preferred=len(d.fixes) == 1,
-                    edit=edit_for([types.TextEdit(range=snap.lines.range(fix.start, fix.end),
-                                                  new_text=fix.text)])))
+                out.append(Action(fix.title, QUICKFIX, diagnostic=d, preferred=len(d.fixes) == 1,
+                                  edits=[(fix.start, fix.end, fix.text)]))
             if d.code == "N504":
-                action = _flatten_before(snap, d, lsp_d, edit_for)
+                action = _flatten_before(snap, d)
                 if action is not None:
                     out.append(action)
     for kind, cmd in _source_commands(snap, start):
         full = SOURCE_KINDS[kind]
         if _wanted(full, only):
-            out.append(types.CodeAction(title=f"Neural: {cmd.title}", kind=full, command=cmd))
+            out.append(Action(f"Neural: {cmd.title}", full, command=cmd))
     return out
 
 
@@ -78,7 +76,7 @@ def _source_commands(snap: Snapshot, offset: int):
     return network_commands(snap, net)
 
 
-def _flatten_before(snap: Snapshot, d, lsp_d, edit_for) -> types.CodeAction | None:
+def _flatten_before(snap: Snapshot, d) -> Action | None:
     """Insert `Flatten()` as its own statement before the Dense the warning is about (inside
     the macro when the Dense comes from one), keeping that line's indentation."""
     at, where = d.start, ""
@@ -93,7 +91,5 @@ def _flatten_before(snap: Snapshot, d, lsp_d, edit_for) -> types.CodeAction | No
     indent = text[line_start:at]
     new = f"Flatten()\n{indent}" if indent.strip() == "" else "Flatten() "
     name = text[stmt.expr.start:stmt.expr.name_end] if hasattr(stmt.expr, "name_end") else "Dense"
-    return types.CodeAction(
-        title=f"Insert Flatten() before {name}{where}", kind=QUICKFIX, diagnostics=[lsp_d],
-        is_preferred=True,
-        edit=edit_for([types.TextEdit(range=snap.lines.range(at, at), new_text=new)]))
+    return Action(f"Insert Flatten() before {name}{where}", QUICKFIX, diagnostic=d,
+                  preferred=True, edits=[(at, at, new)])

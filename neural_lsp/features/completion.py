@@ -13,6 +13,7 @@ from lsprotocol import types
 from compiler import vocab
 from compiler.layers import ACTIVATIONS, LAYERS, PADDINGS, canonical_names, lookup
 from compiler.syntax import Define, Network
+from neural_lsp.core.convert import Completion
 from neural_lsp.core.documents import Snapshot
 from neural_lsp.query import context as ctxmod
 from neural_lsp.query.context import AFTER, KEY, VALUE, Context, Frame
@@ -55,16 +56,15 @@ TOP_LEVEL = [
 
 
 class Items:
-    """Collects completion items in order, with the replace range of the typed word."""
+    """Collects completion items in order (each replaces the typed word, ctx.word_start to
+    ctx.offset)."""
 
-    def __init__(self, snap: Snapshot, ctx: Context, snippets: bool, markdown: bool) -> None:
+    def __init__(self, snap: Snapshot, ctx: Context, snippets: bool) -> None:
         self.snap = snap
         self.ctx = ctx
         self.snippets = snippets
-        self.markdown = markdown
-        self.items: list[types.CompletionItem] = []
+        self.items: list[Completion] = []
         self.labels: set[str] = set()
-        self.range = snap.lines.range(ctx.word_start, ctx.offset)
 
     def add(self, label: str, kind: K, insert: str | None = None, detail: str | None = None,
             doc: str | None = None, snippet: bool = False) -> None:
@@ -72,21 +72,9 @@ class Items:
             return
         self.labels.add(label)
         text = insert if insert is not None else label
-        fmt = types.InsertTextFormat.PlainText
-        if snippet:
-            if self.snippets:
-                fmt = types.InsertTextFormat.Snippet
-            else:
-                text = _plain(text)
-        self.items.append(types.CompletionItem(
-            label=label, kind=kind, detail=detail,
-            documentation=(types.MarkupContent(kind=types.MarkupKind.Markdown, value=doc)
-                           if self.markdown else doc) if doc else None,
-            sort_text=f"{len(self.items):04d}",
-            filter_text=label,
-            insert_text_format=fmt,
-            text_edit=types.TextEdit(range=self.range, new_text=text),
-        ))
+        if snippet and not self.snippets:
+            text, snippet = _plain(text), False
+        self.items.append(Completion(label, kind, text, snippet, detail, doc))
 
     def value(self, v: Any, kind: K = K.EnumMember, detail: str | None = None) -> None:
         """A string value: quoted, unless the cursor is already inside quotes."""
@@ -111,14 +99,15 @@ def _literal(v: Any) -> str:
     return "none" if v is None else str(v)
 
 
-def complete(snap: Snapshot, offset: int, snippets: bool = True,
-             markdown: bool = True) -> list[types.CompletionItem]:
+def complete(snap: Snapshot, offset: int,
+             snippets: bool = True) -> tuple[int, int, list[Completion]]:
+    """(start, end of the typed word the items replace, the items in order)."""
     ctx = ctxmod.find(snap.text, snap.analysis.tree, offset)
-    out = Items(snap, ctx, snippets, markdown)
+    out = Items(snap, ctx, snippets)
     if ctx.owner is None:
         for label, snip, doc in TOP_LEVEL:
             out.add(label, K.Keyword, snip, doc=doc, snippet=True)
-        return out.items
+        return ctx.word_start, ctx.offset, out.items
     top = ctx.top
     if top is None:
         _section_level(out, ctx)
@@ -129,7 +118,7 @@ def complete(snap: Snapshot, offset: int, snippets: bool = True,
     elif top.bracket == "[" and ctx.section == "metrics":
         for m in vocab.METRICS:
             out.value(m)
-    return out.items
+    return ctx.word_start, ctx.offset, out.items
 
 
 # ---------------------------------------------------------------------- contexts

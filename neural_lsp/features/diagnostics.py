@@ -1,39 +1,19 @@
-"""Compiler diagnostics as LSP diagnostics: same code, range, severity, related info."""
+"""Which of the compiler's diagnostics are sent, and the one that sums up those left out
+(all offset-based, as the compiler makes them: core.convert.diagnostic converts them)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from lsprotocol import types
-
+from compiler.diagnostics import Diagnostic
 from neural_lsp.core.documents import Snapshot
 
-SOURCE = "neural"
 MAX_SHOWN = 1000  # diagnostics sent per document
 
 
 def visible(snap: Snapshot, level: int) -> list:
     """Compiler diagnostics at or above the configured level (1 error ... 4 hint)."""
     return [d for d in snap.analysis.diagnostics if int(d.severity) <= level]
-
-
-def to_lsp(snap: Snapshot, d) -> types.Diagnostic:
-    lines = snap.lines
-    related = [
-        types.DiagnosticRelatedInformation(
-            location=types.Location(uri=snap.uri, range=lines.range(r.start, r.end)),
-            message=r.message,
-        )
-        for r in d.related
-    ]
-    return types.Diagnostic(
-        range=lines.range(d.start, d.end),
-        message=d.message,
-        severity=types.DiagnosticSeverity(int(d.severity)),
-        code=d.code,
-        source=SOURCE,
-        related_information=related or None,
-    )
 
 
 def shown(snap: Snapshot, level: int) -> tuple[list, list]:
@@ -72,29 +52,19 @@ def _most_severe(items: list) -> tuple[list, list]:
     return kept, left_out
 
 
-def summary(snap: Snapshot, left_out: list) -> types.Diagnostic:
+def summary(left_out: list) -> Diagnostic:
     """One diagnostic for those left out: how many, of which codes, at the first of them,
-    as severe as the most severe of them (so the client's counts still say errors)."""
+    as severe as the most severe of them (so the client's counts still say errors); it has
+    no code."""
     codes = Counter([d.code for d in left_out]).most_common()
     listed = ", ".join(f"{c} ×{n:,}" for c, n in codes[:5]) + (", …" if len(codes) > 5 else "")
     first = left_out[0]
-    return types.Diagnostic(
-        range=snap.lines.range(first.start, first.end),
-        message=f"{len(left_out):,} more diagnostics are not shown ({listed}); "
-                f"the first {MAX_SHOWN:,} are",
-        severity=types.DiagnosticSeverity(int(min(d.severity for d in left_out))),
-        source=SOURCE,
-    )
+    return Diagnostic(None, f"{len(left_out):,} more diagnostics are not shown ({listed}); "
+                            f"the first {MAX_SHOWN:,} are",
+                      first.start, first.end, min(d.severity for d in left_out))
 
 
-def for_snapshot(snap: Snapshot, level: int) -> list[types.Diagnostic]:
-    """Converted once per (version, level): those `shown`, and a summary of the rest."""
-    key = ("diagnostics", level)
-    got = snap.cache.get(key)
-    if got is None:
-        kept, left_out = shown(snap, level)
-        got = [to_lsp(snap, d) for d in kept]
-        if left_out:
-            got.append(summary(snap, left_out))
-        snap.cache[key] = got
-    return got
+def sent(snap: Snapshot, level: int) -> list:
+    """Those `shown`, and a summary of the rest."""
+    kept, left_out = shown(snap, level)
+    return [*kept, summary(left_out)] if left_out else kept

@@ -4,8 +4,6 @@ expansion), an argument name (its documentation)."""
 
 from __future__ import annotations
 
-from lsprotocol import types
-
 from compiler.layers import lookup
 from compiler.syntax import Call, Network
 from neural_lsp.core.documents import Snapshot
@@ -15,19 +13,14 @@ MAX_OCCURRENCES = 6
 MAX_ROWS = 12
 
 
-def hover(snap: Snapshot, offset: int, markdown: bool = True) -> types.Hover | None:
+def hover(snap: Snapshot, offset: int) -> tuple[str, int, int] | None:
+    """(Markdown text, start, end of what it is about)."""
     for probe in (offset, offset - 1):  # the cursor may sit just after the word
         if probe < 0:
             continue
         got = _hover_at(snap, probe)
         if got is not None:
-            text, start, end = got
-            return types.Hover(
-                contents=types.MarkupContent(
-                    kind=types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText,
-                    value=text),
-                range=snap.lines.range(start, end),
-            )
+            return got
     return None
 
 
@@ -185,7 +178,7 @@ def macro_text(snap: Snapshot, call: Call | None, macro: str) -> str:
     text = snap.text
     parts = [f"**macro** `{macro}`"]
     if d is not None:
-        line = snap.lines.position(d.name_start).line + 1
+        line = snap.lines.line_of(d.name_start) + 1
         body = text[d.start:d.end]
         parts.append(f"Defined on line {line}; expands to:\n\n```neural\n{body}\n```")
     rows = []

@@ -7,11 +7,14 @@ from bisect import bisect_left
 from lsprotocol import types
 
 from compiler.shapes import total_params
+from neural_lsp.core.convert import Hint
 from neural_lsp.core.documents import Snapshot
 from neural_lsp.query import describe, locate
 
+TYPE = types.InlayHintKind.Type
 
-def shape_hints(snap: Snapshot, start: int, end: int) -> list[types.InlayHint]:
+
+def shape_hints(snap: Snapshot, start: int, end: int) -> list[Hint]:
     """One hint per top-level layer statement ending within [start, end]: the shapes its
     last layer can output (after a macro's expansion or `* N`, the last one); and one after
     each layer written inside a block."""
@@ -31,23 +34,25 @@ def shape_hints(snap: Snapshot, start: int, end: int) -> list[types.InlayHint]:
             if not found or not found[-1].outputs:
                 continue
             tip = f"{len(found)} layers; " if len(found) > 1 else ""
-            out.append(_hint(snap, st.stmt.end, found[-1].outputs,
+            out.append(_hint(st.stmt.end, found[-1].outputs,
                              tip + f"parameters: {describe.count(total_params(found))}"))
     return out
 
 
-def _nested_hints(snap: Snapshot, nested: dict, start: int, end: int) -> list[types.InlayHint]:
+def _nested_hints(snap: Snapshot, nested: dict, start: int, end: int) -> list[Hint]:
     out = []
     for ls in nested.values():
         layer = ls.layer
         if layer.macro is not None or not start <= layer.end <= end or not ls.outputs:
             continue  # a macro's layers are written in its definition, not here
-        out.append(_hint(snap, layer.end, ls.outputs, f"parameters: {describe.count(ls.params)}"))
-    out.sort(key=lambda h: (h.position.line, h.position.character))
+        out.append(_hint(layer.end, ls.outputs, f"parameters: {describe.count(ls.params)}"))
+    out.sort(key=_at)
     return out
 
 
-def _hint(snap: Snapshot, at: int, outputs, tooltip: str) -> types.InlayHint:
-    return types.InlayHint(position=snap.lines.position(at),
-                           label="→ " + describe.shapes(outputs, limit=3),
-                           kind=types.InlayHintKind.Type, padding_left=True, tooltip=tooltip)
+def _at(hint: Hint) -> int:
+    return hint[0]
+
+
+def _hint(at: int, outputs, tooltip: str) -> Hint:
+    return at, "→ " + describe.shapes(outputs, limit=3), tooltip, TYPE

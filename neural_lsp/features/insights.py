@@ -6,13 +6,12 @@ FILE.optimized.neural is written: compiler.render)."""
 
 from __future__ import annotations
 
-from lsprotocol import types
-
 from compiler.diagnostics import Diagnostic, Fix, make
 from compiler.render import literal, render
 from compiler.space import HPOParam
 from compiler.syntax import HPO, Num
 from neural_lsp.core.advertised import APPLY_BEST
+from neural_lsp.core.convert import Action
 from neural_lsp.core.documents import Snapshot
 from neural_lsp.features.formatting import line_edits
 from neural_lsp.features.results_lens import number
@@ -113,8 +112,8 @@ def best_values(net, study: Study) -> dict | None:
     return out or None
 
 
-def source_actions(snap: Snapshot, view: View | None, offset: int, only: list[str] | None,
-                   edit_for) -> list[types.CodeAction]:
+def source_actions(snap: Snapshot, view: View | None, offset: int,
+                   only: list[str] | None) -> list[Action]:
     if view is None or (only and not any(APPLY_BEST == o or APPLY_BEST.startswith(o + ".")
                                          for o in only)):
         return []
@@ -128,10 +127,10 @@ def source_actions(snap: Snapshot, view: View | None, offset: int, only: list[st
     if values is None:
         return []
     new = render(snap.text, net.space, values)
-    edits = [types.TextEdit(range=snap.lines.range(s, e), new_text=t) for s, e, t in line_edits(snap.text, new)]
+    edits = line_edits(snap.text, new)
     if not edits:
         return []
     best = m.study.best()
     title = (f"Neural: Apply the best values of study {m.study.name} (trial #{best.number}, "
              f"{m.study.metric} {number(best.value)})")
-    return [types.CodeAction(title=title, kind=APPLY_BEST, edit=edit_for(edits))]
+    return [Action(title, APPLY_BEST, edits=edits)]

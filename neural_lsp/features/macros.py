@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from lsprotocol import types
-
 from compiler.layers import lookup
 from compiler.lexer import tokenize
+from neural_lsp.core.convert import Edit
 from neural_lsp.core.documents import Snapshot
 from neural_lsp.query import locate, walk
 
@@ -26,14 +25,15 @@ def macro_at(snap: Snapshot, offset: int) -> tuple[str, int, int] | None:
     return None
 
 
-def definition(snap: Snapshot, offset: int) -> types.Location | None:
+def definition(snap: Snapshot, offset: int) -> tuple[int, int] | None:
+    """The span of the name in the definition of the macro under the cursor."""
     got = macro_at(snap, offset)
     if got is None:
         return None
     d = walk.define_named(snap.analysis.tree, got[0])
     if d is None:
         return None
-    return types.Location(uri=snap.uri, range=snap.lines.range(d.name_start, d.name_end))
+    return d.name_start, d.name_end
 
 
 def spans(snap: Snapshot, name: str, declaration: bool = True) -> list[tuple[int, int]]:
@@ -44,20 +44,15 @@ def spans(snap: Snapshot, name: str, declaration: bool = True) -> list[tuple[int
     return sorted(out)
 
 
-def references(snap: Snapshot, offset: int, declaration: bool) -> list[types.Location]:
+def references(snap: Snapshot, offset: int, declaration: bool) -> list[tuple[int, int]]:
     got = macro_at(snap, offset)
     if got is None:
         return []
-    return [types.Location(uri=snap.uri, range=snap.lines.range(s, e))
-            for s, e in spans(snap, got[0], declaration)]
+    return spans(snap, got[0], declaration)
 
 
-def prepare(snap: Snapshot, offset: int):
-    got = macro_at(snap, offset)
-    if got is None:
-        return None
-    name, s, e = got
-    return types.PrepareRenamePlaceholder(range=snap.lines.range(s, e), placeholder=name)
+def prepare(snap: Snapshot, offset: int) -> tuple[str, int, int] | None:
+    return macro_at(snap, offset)
 
 
 def check_name(snap: Snapshot, old: str, new: str) -> None:
@@ -73,11 +68,10 @@ def check_name(snap: Snapshot, old: str, new: str) -> None:
         raise RenameError(f"a macro named '{new}' already exists")
 
 
-def rename_edits(snap: Snapshot, offset: int, new: str) -> list[types.TextEdit] | None:
+def rename_edits(snap: Snapshot, offset: int, new: str) -> list[Edit] | None:
     got = macro_at(snap, offset)
     if got is None:
         return None
     old = got[0]
     check_name(snap, old, new)
-    return [types.TextEdit(range=snap.lines.range(s, e), new_text=new)
-            for s, e in spans(snap, old, True)]
+    return [(s, e, new) for s, e in spans(snap, old, True)]

@@ -3,15 +3,14 @@ network's study (setting `neural.inlayHints.bestValues`; nothing without a curre
 
 from __future__ import annotations
 
-from lsprotocol import types
-
+from neural_lsp.core.convert import Hint
 from neural_lsp.core.documents import Snapshot
 from neural_lsp.features.results_lens import number
 from neural_lsp.results import study_match, study_stats
 from neural_lsp.results.study_files import View
 
 
-def best_value_hints(snap: Snapshot, view: View | None, start: int, end: int) -> list[types.InlayHint]:
+def best_value_hints(snap: Snapshot, view: View | None, start: int, end: int) -> list[Hint]:
     out = []
     matches = study_match.for_snapshot(snap, view)
     for net in snap.analysis.networks:
@@ -27,10 +26,8 @@ def best_value_hints(snap: Snapshot, view: View | None, start: int, end: int) ->
             v = values[p.name]
             i = study_stats.index_of(p, v) if p.kind in ("choice", "custom") else None
             shown = p.option_display(i) if i is not None else number(v)
-            out.append(types.InlayHint(
-                position=snap.lines.position(p.node.end), label=f"best: {shown}",
-                padding_left=True,
-                tooltip=f"{p.name} in the best trial (#{best.number}, {study.metric} "
-                        f"{number(best.value)}) of study {study.name}"))
-    out.sort(key=lambda h: (h.position.line, h.position.character))
+            out.append((p.node.end, f"best: {shown}",
+                        f"{p.name} in the best trial (#{best.number}, {study.metric} "
+                        f"{number(best.value)}) of study {study.name}", None))
+    out.sort(key=lambda h: h[0])
     return out

@@ -17,6 +17,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from neural_lsp.core.convert import Lens
 from neural_lsp.core.documents import Snapshot
 from neural_lsp.results import study_match
 from neural_lsp.results.study_files import Experiment, Study, View, latest_run
@@ -80,7 +81,7 @@ def run_text(exp: Experiment, metric: str | None, now: float | None = None) -> s
     return f"latest run: {exp.status} {ago(exp.start, now)}{shown}"
 
 
-def lenses(snap: Snapshot, view: View | None, now: float | None = None) -> list[types.CodeLens]:
+def lenses(snap: Snapshot, view: View | None, now: float | None = None) -> list[Lens]:
     if view is None:
         return []
     matches = study_match.for_snapshot(snap, view)
@@ -90,7 +91,7 @@ def lenses(snap: Snapshot, view: View | None, now: float | None = None) -> list[
         m = matches.get(net.name)
         if m is None:
             continue
-        rng = snap.lines.range(net.node.start, net.node.name_end)
+        rng = net.node.start, net.node.name_end
         study = m.study
         if study is not None:
             out.append(_lens(rng, study_text(study, now), view, study.name, None))
@@ -103,7 +104,7 @@ def lenses(snap: Snapshot, view: View | None, now: float | None = None) -> list[
     return out
 
 
-def _lens(rng: types.Range, title: str, view: View, study: str | None, experiment: str | None):
+def _lens(rng: tuple[int, int], title: str, view: View, study: str | None,
+          experiment: str | None) -> Lens:
     target = {"baseDir": view.base, "study": study, "experiment": experiment}
-    return types.CodeLens(range=rng, command=types.Command(title=title, command=OPEN_TUI,
-                                                           arguments=[target]))
+    return (*rng, types.Command(title=title, command=OPEN_TUI, arguments=[target]))

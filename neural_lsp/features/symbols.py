@@ -5,6 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from compiler.syntax import HPO, Branch, Call, LayerStmt, Network
+from neural_lsp.core.convert import Symbol
 from neural_lsp.core.documents import Snapshot
 from neural_lsp.query import describe, walk
 
@@ -15,9 +16,9 @@ def _name(s: str, fallback: str) -> str:
     return s if s else fallback
 
 
-def document_symbols(snap: Snapshot) -> list[types.DocumentSymbol]:
+def document_symbols(snap: Snapshot) -> list[Symbol]:
+    """Macros and networks in document order, each with its statements (blocks nested)."""
     tree = snap.analysis.tree
-    lines = snap.lines
     macros = walk.macro_names(tree)
     shapes = {}
     for net in snap.analysis.networks:
@@ -28,7 +29,7 @@ def document_symbols(snap: Snapshot) -> list[types.DocumentSymbol]:
             if ls is not None and ls.outputs:
                 shapes[id(st.stmt)] = describe.shapes(ls.outputs, limit=3)
 
-    def stmt_symbol(st: LayerStmt) -> types.DocumentSymbol:
+    def stmt_symbol(st: LayerStmt) -> Symbol:
         e = st.expr
         children = None
         if isinstance(e, Call):
@@ -45,18 +46,14 @@ def document_symbols(snap: Snapshot) -> list[types.DocumentSymbol]:
             children = [stmt_symbol(s) for s in e.block]
         if st.repeat is not None:
             name += f" × {st.repeat.text}"
-        rng = lines.range(st.start, max(st.end, sel[1]))
-        return types.DocumentSymbol(
-            name=_name(name, "(layer)"), kind=kind, range=rng,
-            selection_range=lines.range(*sel), detail=shapes.get(id(st)),
-            children=children or None)
+        return Symbol(_name(name, "(layer)"), kind, st.start, max(st.end, sel[1]), *sel,
+                      detail=shapes.get(id(st)), children=children or None)
 
-    out: list[tuple[int, types.DocumentSymbol]] = []
+    out: list[tuple[int, Symbol]] = []
     for d in tree.defines:
-        out.append((d.start, types.DocumentSymbol(
-            name=_name(d.name, "(macro)"), kind=S.Function, detail="macro",
-            range=lines.range(d.start, max(d.end, d.name_end)),
-            selection_range=lines.range(d.name_start, d.name_end),
+        out.append((d.start, Symbol(
+            _name(d.name, "(macro)"), S.Function, d.start, max(d.end, d.name_end),
+            d.name_start, d.name_end, detail="macro",
             children=[stmt_symbol(s) for s in d.body] or None)))
     by_node = {id(n.node): n for n in snap.analysis.networks}
     for n in tree.networks:
@@ -65,29 +62,12 @@ def document_symbols(snap: Snapshot) -> list[types.DocumentSymbol]:
         if net is not None and len(net.inputs) == 1:
             ns = snap.analysis.shapes_of(net)
             detail = f"{describe.shapes({net.inputs[0]: ()})} → {describe.shapes(ns.output if ns else None, 3)}"
-        out.append((n.start, types.DocumentSymbol(
-            name=_name(n.name, "(network)"), kind=S.Class, detail=detail,
-            range=lines.range(n.start, max(n.end, n.name_end)),
-            selection_range=lines.range(n.name_start, n.name_end),
+        out.append((n.start, Symbol(
+            _name(n.name, "(network)"), S.Class, n.start, max(n.end, n.name_end),
+            n.name_start, n.name_end, detail=detail,
             children=[stmt_symbol(s) for s in n.layers or ()] or None)))
     out.sort(key=lambda t: t[0])
     return [s for _, s in out]
-
-
-def flat_symbols(snap: Snapshot) -> list[types.SymbolInformation]:
-    """For clients without hierarchical symbols."""
-    out = []
-
-    def add(sym: types.DocumentSymbol, container: str | None) -> None:
-        out.append(types.SymbolInformation(
-            name=sym.name, kind=sym.kind, container_name=container,
-            location=types.Location(uri=snap.uri, range=sym.range)))
-        for c in sym.children or ():
-            add(c, sym.name)
-
-    for s in document_symbols(snap):
-        add(s, None)
-    return out
 
 
 def folding_ranges(snap: Snapshot) -> list[types.FoldingRange]:
