@@ -54,12 +54,16 @@ def apply(d: Dim, fn) -> Dim:
 
 
 def mul(a: Dim, b: Dim) -> Dim:
+    if type(a) is int and type(b) is int:  # most dimensions: no Span, no call
+        return a * b
     if a is None or b is None:
         return None
     return make(lo(a) * lo(b), hi(a) * hi(b))
 
 
 def add(a: Dim, b: Dim) -> Dim:
+    if type(a) is int and type(b) is int:
+        return a + b
     if a is None or b is None:
         return None
     return make(lo(a) + lo(b), hi(a) + hi(b))

@@ -93,6 +93,8 @@ class LayerSpec:
     category: str = "core"
     positional: int = -1  # how many params may be given positionally (-1: all)
     by_param: dict[str, Param] = field(default_factory=dict, compare=False)
+    # The optional parameters' defaults, in order: what a layer's arguments are laid over.
+    defaults: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def param(self, name: str) -> Param | None:
         return self.by_param.get(name)
@@ -607,6 +609,7 @@ def _spec(name: str, params: tuple[Param, ...], doc: str, shape: Rule, count: Co
           **kw: Any) -> LayerSpec:
     spec = LayerSpec(name, params, doc, shape, count, **kw)
     spec.by_param.update({p.name: p for p in params})
+    spec.defaults.update({p.name: p.default for p in params if not p.required})
     return spec
 
 

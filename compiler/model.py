@@ -90,7 +90,7 @@ class LayerIR(_AtNode):
         """Given arguments plus defaults for the rest."""
         if self.spec is None:
             return dict(self.params)
-        out = {p.name: p.default for p in self.spec.params if not p.required}
+        out = dict(self.spec.defaults)
         out.update(self.params)
         return out
 

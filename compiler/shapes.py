@@ -104,7 +104,7 @@ class Inference:
         self.shared: set[str] = set()
         self.has_blocks = False
         for layer in net.layers:
-            for _pname, ref in self._shape_refs(layer) if layer.spec else []:
+            for _pname, ref in self._plan(layer).refs if layer.spec else []:
                 n = ref.param.name
                 (self.shared if n in seen else seen).add(n)
             if layer.choice is not None:
@@ -130,7 +130,7 @@ class Inference:
         """Parameters of a layer with nothing searched that changes its shape (cached)."""
         plan = self._plan(layer)
         if plan.static is None:
-            plan.static = self._bind(layer, {})
+            plan.static = self._bind(layer, {}, plan)
         return plan.static
 
     # ------------------------------------------------------------------ values
@@ -171,10 +171,11 @@ class Inference:
                 out.extend(self._flatten_ref(pname, o))
         return out
 
-    def _bind(self, layer: LayerIR, assign: dict[str, Any]) -> dict:
+    def _bind(self, layer: LayerIR, assign: dict[str, Any], plan: _Plan | None = None) -> dict:
         """The layer's parameters with defaults, HPO values from `assign` (not to be modified:
         a layer without HPO or wrapped layer shares one dictionary)."""
-        plan = self._plan(layer)
+        if plan is None:
+            plan = self._plan(layer)
         if not plan.dynamic:
             return plan.base
         out = dict(plan.base)
@@ -257,23 +258,30 @@ class Inference:
             return LayerShape(layer, None, None, None)
         if layer.choice is not None:
             return self.choice_layer(layer, state, use_s, use_e)
-        if layer.spec is None or not layer.valid:
+        spec = layer.spec
+        if spec is None or not layer.valid:
             return LayerShape(layer, state, None, None)
-        refs = self._plan(layer).refs
+        plan = self.static.get(id(layer)) or self._plan(layer)
+        refs = plan.refs
         out: dict[Shape, Witness] = {}
         counts: list[Dim] = []
         failures: list[tuple[Witness, ShapeError]] = []
         warns: list = []
+        # A layer holding a block runs its children (apply, count); any other is its rule.
+        block = spec.block != "no" and layer.children is not None
+        rule, count = (self.apply, self.count) if block else (None, spec.count)
         # Unless a searched value was set by an earlier layer (a shared parameter), every input
         # shape tries the same assignments: bind the parameters for each of them once.
-        same = None if any(ref.param.name in self.shared for _p, ref in refs) else self._combos(layer, refs, ())
+        shared = self.shared
+        same = None if any(ref.param.name in shared for _p, ref in refs) else self._combos(layer, refs, ())
         for shape, wit in state.items():
             for cells, bound in same if same is not None else self._combos(layer, refs, wit):
                 own = wit
                 for k, v in cells:
                     own = (k, v, own)
                 try:
-                    o = self.apply(layer, shape, bound, warns, own)
+                    o = (rule(layer, shape, bound, warns, own) if block else
+                         spec.shape(shape, bound, warns))
                 except ShapeError as e:
                     failures.append((own, e))
                     continue
@@ -284,14 +292,14 @@ class Inference:
                 if o not in out and len(out) < MAX_SHAPES:
                     out[o] = own
                 try:
-                    counts.append(self.count(layer, shape, bound, o, own))
+                    counts.append(count(layer, shape, bound, o, own) if block else
+                                  count(shape, bound, o))
                 except (ShapeError, KeyError, TypeError, ValueError, ZeroDivisionError,
                         AttributeError, IndexError):
                     counts.append(None)
         if failures or warns:
             self.report(layer, failures, bool(out), use_s, use_e, warns)
-        params = _merge_counts(counts)
-        return LayerShape(layer, state, out if out else None, params)
+        return LayerShape(layer, state, out if out else None, _merge_counts(counts))
 
     def _combos(self, layer: LayerIR, refs: list[tuple[str, HPORef]], wit: Witness) -> list[tuple[tuple, dict]]:
         """The assignments to try (at most MAX_COMBOS), each as the (name, value) cells it adds
@@ -299,6 +307,7 @@ class Inference:
         already sets keeps its value there."""
         if not refs:
             return [((), self._static(layer))]
+        plan = self.static.get(id(layer)) or self._plan(layer)
         names: list[str] = []
         choices: list[list[Any]] = []
         fixed: dict[str, Any] = {}
@@ -315,7 +324,7 @@ class Inference:
         out = []
         for combo in itertools.islice(itertools.product(*choices), MAX_COMBOS):
             cells = tuple(zip(names, combo, strict=True))
-            out.append((cells, self._bind(layer, {**fixed, **dict(cells)})))
+            out.append((cells, self._bind(layer, {**fixed, **dict(cells)}, plan)))
         return out
 
     def apply(self, layer: LayerIR, shape: Shape, bound: dict, warns: list, assign) -> Shape:
