@@ -45,6 +45,10 @@ class LineIndex:
         line = bisect_right(self.starts, offset) - 1
         return Position(line, offset - self.starts[line])
 
+    def line(self, offset: int) -> int:
+        """The 0-based line of an offset: `position(offset).line` without the Position."""
+        return bisect_right(self.starts, max(0, min(offset, len(self.text)))) - 1
+
     def range(self, start: int, end: int) -> Range:
         return Range(self.position(start), self.position(end))
 

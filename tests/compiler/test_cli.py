@@ -148,3 +148,73 @@ def test_shapes_reports_a_block_error_once(tmp_path):
     assert [line for line in r.stderr.splitlines() if "N501" in line] == [
         f"{path}:7:7: error N501: Conv2D expects a 3-D input (height, width, channels), "
         "but its input is (8,)"]
+
+
+# Alike but not equal: options equal as numbers but written apart (1 == 1.0 == True,
+# -0.0 == 0.0), options written as code, the same shapes after other inputs, spans, macros.
+ALIKE = """define Blk {
+  Dense(HPO(choice(8, 16)))
+}
+network A {
+  input: (None, 8)
+  layers:
+    Dense(HPO(custom({"small": {"units": 16}, "large": {"units": 64}})))
+    Dense(HPO(range(10, 1000)))
+    Dense(HPO(range(10, 1000)))
+    HPO(choice(Dense(12), Dropout(0.2)))
+    Blk
+    Blk
+    Dropout(HPO(choice(0.0, -0.0)))
+    Dropout(HPO(choice(-0.0, 0.0)))
+    Dropout(HPO(range(0.1, 0.5, step=0.1)))
+    Dropout(HPO(range(0.1, 0.5)))
+    Dense(HPO(choice(16, HPO(choice(32, 64)))))
+    Dense(HPO(choice(16, HPO(choice(32, 64)))))
+    Dense(16, activation=HPO(choice("relu", "tanh")))
+    Dense(16, use_bias=HPO(choice(true, false)))
+    Output(10, "softmax")
+  optimizer: Adam(learning_rate=HPO(log_range(1e-4, 1e-2)))
+}
+network B {
+  input: (28, 28, 1)
+  layers:
+    Conv2D(8, HPO(choice((3,3), (5, 5))))
+    Conv2D(8, HPO(choice((3, 3), (5,5))))
+    Flatten()
+    Dense(HPO(choice(8, 16))) Dense(HPO(choice(8, 16)))
+}
+"""
+
+
+def test_shapes_json_is_the_records_dumped_one_per_line(tmp_path, capsys):
+    """The document is written field by field with what is shared between records written
+    once: it must be what json.dumps writes for each record."""
+    from runner.cli.check import json_document
+
+    f = tmp_path / "alike.neural"
+    f.write_text(ALIKE)
+    assert main(["shapes", str(f), "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    records = json.loads(out)
+    lines = [json.dumps(x) for net in records for x in (*net["layers"], *net["hpo"])]
+    assert [line.strip().rstrip(",") for line in out.splitlines() if line.startswith("      {")] == lines
+    assert json_document(records) + "\n" == out
+
+
+def test_shapes_describes_alike_parameters_each_as_written(tmp_path, capsys):
+    f = tmp_path / "alike.neural"
+    f.write_text(ALIKE)
+    assert main(["shapes", str(f), "--format", "json"]) == 0
+    a, b = json.loads(capsys.readouterr().out)
+    hpo = {p["name"]: p for p in a["hpo"] + b["hpo"]}
+    assert hpo["layers[6].Dropout.rate"]["description"] == "choice of 0.0, -0.0 (2 values)"
+    assert hpo["layers[7].Dropout.rate"]["description"] == "choice of -0.0, 0.0 (2 values)"
+    assert hpo["layers[8].Dropout.rate"]["step"] == 0.1
+    assert hpo["layers[9].Dropout.rate"]["step"] is None
+    assert hpo["layers[0].Conv2D.kernel_size"]["options"] == ["(3,3)", "(5, 5)"]
+    assert hpo["layers[1].Conv2D.kernel_size"]["options"] == ["(3, 3)", "(5,5)"]
+    assert hpo["layers[13].Dense.use_bias"]["options"] == [True, False]
+    assert a["layers"][1]["params"] == {"min": 170, "max": 65000}
+    assert a["layers"][2]["params"] == {"min": 110, "max": 1001000}
+    assert [x["line"] for x in a["layers"][4:6]] == [11, 12]
+    assert b["layers"][3]["params"] != b["layers"][4]["params"]
