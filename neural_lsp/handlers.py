@@ -182,7 +182,8 @@ async def completion(ls: NeuralLanguageServer, params: types.CompletionParams) -
 
 async def signature_help(ls: NeuralLanguageServer, params: types.SignatureHelpParams):
     snap = await _snap(ls, params.text_document.uri)
-    return signature.signature_help(snap, snap.lines.offset(params.position))
+    got = signature.signature_help(snap, snap.lines.offset(params.position))
+    return None if got is None else convert.signature_help(snap, got)
 
 
 async def document_symbol(ls: NeuralLanguageServer, params: types.DocumentSymbolParams):

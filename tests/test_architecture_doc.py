@@ -290,7 +290,7 @@ def test_the_lsp_core_imports_nothing_above_it():
 # positions of them (docs/architecture.md, neural_lsp/features/'s Invariant: line).
 # (semantic.py's `lines.column` is exempt: the token stream is line and column deltas.)
 BUILDS_POSITIONS = re.compile(
-    r"lines\.(range|position)\(|types\.(Range|Position|Location|TextEdit|LocationLink)\(")
+    r"lines\.(range|position|units)\(|types\.(Range|Position|Location|TextEdit|LocationLink)\(")
 
 
 def test_no_lsp_feature_builds_ranges_or_positions_itself():

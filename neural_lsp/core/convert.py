@@ -3,7 +3,7 @@ into a snapshot's text become LSP ranges and positions (through its `positions.L
 in the negotiated encoding).
 
 Features answer with the plain data defined here (spans, edits, symbols, actions, hints,
-completions) or with the compiler's own offset-based diagnostics; `neural_lsp/handlers.py`
+completions, signatures) or with the compiler's own offset-based diagnostics; `neural_lsp/handlers.py`
 converts each answer with one call of this module. Nothing here decides what to answer.
 """
 
@@ -52,6 +52,15 @@ class Action:
     edits: list[Edit] | None = None
     preferred: bool | None = None
     command: types.Command | None = None
+
+
+class Signature(NamedTuple):
+    """A signature: its parameters are spans of characters of its label."""
+
+    label: str
+    doc: str | None
+    params: list[tuple[int, int, str]]  # (start, end in the label, documentation)
+    active: int | None  # the parameter being typed
 
 
 class Completion(NamedTuple):
@@ -137,6 +146,20 @@ def completions(snap: Snapshot, start: int, end: int, items: Iterable[Completion
             text_edit=types.TextEdit(range=rng, new_text=c.text),
         ))
     return out
+
+
+def signature_help(snap: Snapshot, sig: Signature) -> types.SignatureHelp:
+    """Parameter labels as offsets into the signature's label, in the negotiated encoding's
+    code units (LSP counts them as it counts columns)."""
+    units, label = snap.lines.units, sig.label
+    params = [types.ParameterInformation(label=(units(label[:s]), units(label[:e])), documentation=doc)
+              for s, e, doc in sig.params]
+    return types.SignatureHelp(
+        signatures=[types.SignatureInformation(label=label, documentation=sig.doc,
+                                               parameters=params, active_parameter=sig.active)],
+        active_signature=0,
+        active_parameter=sig.active,
+    )
 
 
 def document_symbols(snap: Snapshot, symbols: Iterable[Symbol]) -> list[types.DocumentSymbol]:

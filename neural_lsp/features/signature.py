@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from lsprotocol import types
-
 from compiler import vocab
 from compiler.layers import lookup
+from neural_lsp.core.convert import Signature
 from neural_lsp.core.documents import Snapshot
 from neural_lsp.features.completion import params_of, signature_of
 from neural_lsp.query import context
 
 
-def signature_help(snap: Snapshot, offset: int) -> types.SignatureHelp | None:
+def signature_help(snap: Snapshot, offset: int) -> Signature | None:
     ctx = context.find(snap.text, snap.analysis.tree, offset)
     frame = ctx.call_frame()
     if frame is None:
@@ -32,9 +31,7 @@ def signature_help(snap: Snapshot, offset: int) -> types.SignatureHelp | None:
         start = label.index(p.name, at)
         end = label.find(", ", start)
         end = len(label) - 1 if end < 0 else end
-        infos.append(types.ParameterInformation(
-            label=(snap.lines.units(label[:start]), snap.lines.units(label[:end])),
-            documentation=f"{p.kind}: {p.doc}" if p.doc else p.kind))
+        infos.append((start, end, f"{p.kind}: {p.doc}" if p.doc else p.kind))
         at = end
     if frame.pending is not None:
         active = next((i for i, p in enumerate(params) if p.name == frame.pending), None)
@@ -42,9 +39,4 @@ def signature_help(snap: Snapshot, offset: int) -> types.SignatureHelp | None:
         active = None
     else:
         active = frame.index if frame.index < len(params) else None
-    return types.SignatureHelp(
-        signatures=[types.SignatureInformation(label=label, documentation=doc,
-                                               parameters=infos, active_parameter=active)],
-        active_signature=0,
-        active_parameter=active,
-    )
+    return Signature(label, doc, infos, active)
