@@ -308,6 +308,12 @@ class Inference:
         if not refs:
             return [((), self._static(layer))]
         plan = self.static.get(id(layer)) or self._plan(layer)
+        if len(refs) == 1:  # one searched parameter (the common case), not set earlier
+            pname, ref = refs[0]
+            pn = ref.param.name
+            if pn not in self.shared or witness_get(wit, pn, _MISSING) is _MISSING:
+                return [(((pn, v),), self._bind(layer, {pn: v}, plan))
+                        for v in self._values(ref, pname)[:MAX_COMBOS]]
         names: list[str] = []
         choices: list[list[Any]] = []
         fixed: dict[str, Any] = {}
@@ -440,8 +446,10 @@ def _same(a: Shape, b: Shape) -> bool:
 def _merge_counts(counts: list[Dim]) -> Dim:
     if not counts or None in counts:
         return None
-    if all(type(c) is int for c in counts):  # no Span: the common case, without the calls
-        return D.make(min(counts), max(counts))
+    types = set(map(type, counts))
+    if len(types) == 1 and int in types:  # no Span: the common case, without the calls
+        lo, hi = min(counts), max(counts)
+        return lo if lo == hi else Span(lo, hi)
     return D.make(min(D.lo(v) for v in counts), max(D.hi(v) for v in counts))
 
 
