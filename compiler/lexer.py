@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from compiler import diagnostics as dg
 from compiler.diagnostics import Diagnostic
@@ -71,16 +72,48 @@ class Tokens:
 
 def tokenize(text: str, start: int = 0, stop: int | None = None) -> Tokens:
     """Tokens of text[start:stop] with offsets into the whole text; `start` must begin a line
-    (tokens never cross a line break, so any run of whole lines tokenizes on its own)."""
+    (tokens never cross a line break, so any run of whole lines tokenizes on its own).
+
+    When most lines are repeats (a long program repeats its layer lines), each distinct line
+    is scanned once and a line met again takes the tokens of its first time, moved to where
+    it is (a line with a diagnostic is scanned every time). Otherwise the text is scanned in
+    one go: line by line costs more per line than it saves when lines are different."""
     toks = Tokens()
     kinds, texts, starts, ends, bol, cols = (
         toks.kinds, toks.texts, toks.starts, toks.ends, toks.bol, toks.cols,
     )
     n = len(text) if stop is None else stop
-    # An unterminated string ends its line; scanning resumes at that newline.
-    resume = _scan(text, start, toks, start, True, n)
-    while resume is not None:
-        resume = _scan(text, resume, toks, resume, False, n)
+    lines = text[start:n].split("\n")
+    if len(lines) < 64 or len(set(lines)) * 2 > len(lines):
+        # An unterminated string ends its line; scanning resumes at that newline.
+        resume = _scan(text, start, toks, start, True, n)
+        while resume is not None:
+            resume = _scan(text, resume, toks, resume, False, n)
+        lines = []
+    seen: dict[str, _Line | None] = {}  # a line's text -> its tokens, None: scan each time
+    pos = start
+    for line in lines:
+        got = seen.get(line, _NEW)
+        if got is _NEW or got is None:
+            mark, marks = len(kinds), (len(toks.comments), len(toks.diagnostics))
+            _scan(text, pos, toks, pos, True, pos + len(line))
+            if got is _NEW:
+                seen[line] = None if len(toks.diagnostics) > marks[1] else _Line(
+                    kinds[mark:], texts[mark:], [x - pos for x in starts[mark:]],
+                    [x - pos for x in ends[mark:]], bol[mark:], cols[mark:],
+                    [(c, s - pos, e - pos) for c, s, e in toks.comments[marks[0]:]])
+        elif got.kinds:
+            kinds += got.kinds
+            texts += got.texts
+            starts += [x + pos for x in got.starts]
+            ends += [x + pos for x in got.ends]
+            bol += got.bol
+            cols += got.cols
+            if got.comments:
+                toks.comments += [(c, s + pos, e + pos) for c, s, e in got.comments]
+        elif got.comments:
+            toks.comments += [(c, s + pos, e + pos) for c, s, e in got.comments]
+        pos += len(line) + 1
     kinds.append("eof")
     texts.append("")
     starts.append(n)
@@ -88,6 +121,21 @@ def tokenize(text: str, start: int = 0, stop: int | None = None) -> Tokens:
     bol.append(True)
     cols.append(0)
     return toks
+
+
+class _Line(NamedTuple):
+    """The tokens of one line, offsets from its start."""
+
+    kinds: list[str]
+    texts: list[str]
+    starts: list[int]
+    ends: list[int]
+    bol: list[bool]
+    cols: list[int]
+    comments: list[tuple[str, int, int]]
+
+
+_NEW = object()
 
 
 def next_token(text: str, pos: int) -> str:

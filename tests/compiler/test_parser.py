@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from compiler.analysis import analyze
+from compiler.lexer import tokenize
 from compiler.parser import parse
 from compiler.syntax import HPO, Call, Const, DictV, Ident, ListV, Num, Str, TupleV
 
@@ -119,3 +120,24 @@ def test_several_syntax_errors_in_one_pass_and_intact_layers_keep_shapes():
 def test_unclosed_network_reports_end_of_input():
     a = analyze("network N { input: (4,) layers: Dense(1)")
     assert [d.code for d in a.diagnostics] == ["N105"]
+
+
+def test_repeated_lines_have_their_own_offsets_comments_and_diagnostics():
+    """A line met again takes the tokens of its first time (tokenize): moved to where it is,
+    with its comments, and a line with a diagnostic still says it at each occurrence."""
+    lines = ["    Dense(HPO(choice(16, 32)))  # searched", "    Dropout(0.5) \u2603 x", "",
+             '    Dense(8, activation="re', "  // note"] * 30
+    text = "\n".join(lines) + "\n"
+    toks = tokenize(text)
+    expected = {f: [] for f in ("kinds", "texts", "starts", "ends", "bol", "cols", "comments")}
+    diags, pos = [], 0
+    for line in lines:  # each line alone: a text of one line is scanned in one go
+        one = tokenize(text, pos, pos + len(line))
+        for f, got in expected.items():
+            got += getattr(one, f)[:-1] if f != "comments" else one.comments
+        diags += [(d.code, d.start, d.end) for d in one.diagnostics]
+        pos += len(line) + 1
+    for f, want in expected.items():
+        assert getattr(toks, f)[:-1 if f != "comments" else None] == want, f
+    assert [(d.code, d.start, d.end) for d in toks.diagnostics] == diags
+    assert len(diags) == 60  # N101 and N104 on each of their 30 lines
