@@ -323,15 +323,21 @@ class Search:
         this machine, `parallel` processes), as the strategy runs them (BaseStrategy.run); the
         results and the optimized program are written here. SIGTERM/SIGINT (KeyboardInterrupt)
         at any moment ends every trial in a final state and still writes hpo_results.json, then
-        re-raises."""
+        re-raises. An Executor given is the caller's to close; one made here from an address is
+        closed before returning (a study kept on a Dask scheduler is then out of reach: the
+        result's records are copies)."""
         from runner.hpo.executors import make_executor
 
-        executor = make_executor(executor, parallel=None)
-        self.strategy.check_executor(executor)
-        if self._study is None:
-            self.attach(executor)
-        self.prepare()
-        return self.strategy.run(self, reporter, executor)
+        made = make_executor(executor, parallel=None)
+        try:
+            self.strategy.check_executor(made)
+            if self._study is None:
+                self.attach(made)
+            self.prepare()
+            return self.strategy.run(self, reporter, made)
+        finally:
+            if made is not executor:  # made here (from an address, a Client, a cluster): ours to close
+                made.close()
 
     def finish(self, study: Any, pbt: dict[str, Any] | None = None) -> SearchResult:
         """The result (and hpo_results.json) of the study as it stands."""

@@ -67,6 +67,11 @@ class Cluster:
         self.workers[name].send_signal(signal.SIGKILL)
         self.workers[name].wait(timeout=30)
 
+    def tails(self, chars: int = 3000) -> str:
+        """The end of each process's log, for a failure's message."""
+        return "\n".join(f"--- {p.name} (end)\n{p.read_text(errors='replace')[-chars:]}"
+                         for p in sorted(self.root.glob("*.log")))
+
     def stop(self) -> None:
         for p in reversed(self.procs):
             if p.poll() is None:
@@ -83,6 +88,48 @@ def cluster(tmp_path_factory):
     c = Cluster(tmp_path_factory.mktemp("dask"))
     yield c
     c.stop()
+
+
+@pytest.fixture
+def own_cluster(tmp_path):
+    """A cluster for one test: one whose processes the test disturbs (a worker or the scheduler
+    killed, a client interrupted), or whose verdict needs a connection nothing else touched."""
+    (tmp_path / "c").mkdir()
+    c = Cluster(tmp_path / "c", workers=2)
+    yield c
+    c.stop()
+
+
+class SearchThread:
+    """A search run in a thread (beside a UI under test): its result, or what it raised."""
+
+    def __init__(self, run) -> None:
+        self.result = None
+        self.error: BaseException | None = None
+
+        def target() -> None:
+            try:
+                self.result = run()
+            except BaseException as exc:  # noqa: BLE001 - reported by the test, not swallowed
+                self.error = exc
+
+        self.thread = threading.Thread(target=target, name="search", daemon=True)
+        self.thread.start()
+
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def report(self, cluster: Cluster) -> str:
+        """What the search thread did and what the cluster logged, for an assertion message."""
+        import traceback
+
+        if self.alive():
+            state = "the search is still running"
+        elif self.error is not None:
+            state = "the search raised:\n" + "".join(traceback.format_exception(self.error))
+        else:
+            state = f"the search returned {self.result!r:.300}"
+        return f"{state}\n{cluster.tails()}"
 
 
 @pytest.fixture
@@ -239,7 +286,8 @@ def test_a_killed_worker_fails_its_trial_and_the_search_goes_on(tmp_path, progra
         text = TINY.replace("epochs: 2", "epochs: 8")
         program.write_text(text)
         search = Search(text, program, None, None, "random", _config(program, n_trials=4, pruner="none"))
-        r = search.run(KillOnStart(), DistributedExecutor(c.address))
+        with DistributedExecutor(c.address) as ex:  # closed before its scheduler stops
+            r = search.run(KillOnStart(), ex)
         assert killed, "no trial started on the victim"
         states = {t["number"]: t for t in r.trials}
         dead = states[killed[0]]
@@ -256,8 +304,10 @@ def test_a_killed_worker_fails_its_trial_and_the_search_goes_on(tmp_path, progra
         c.stop()
 
 
-def test_ctrl_c_on_the_client_cancels_the_remote_trials(cluster, program):
+def test_ctrl_c_on_the_client_cancels_the_remote_trials(own_cluster, program):
     from distributed import Client
+
+    cluster = own_cluster  # an interrupted client: no later test inherits what it leaves
 
     program.write_text(TINY.replace("epochs: 2", "epochs: 200"))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -286,54 +336,61 @@ def test_ctrl_c_on_the_client_cancels_the_remote_trials(cluster, program):
 
 # --- the study comes home: a local copy `neural tui` reads while the trials run -------------
 
-async def test_the_tui_shows_remote_trials_as_they_run(cluster, program):
+async def test_the_tui_shows_remote_trials_as_they_run(own_cluster, program):
     """The study lives on the scheduler; the client's copy under <base>/hpo/ is what the TUI
-    reads: a trial RUNNING with its latest epoch, then every trial in its final state."""
+    reads: a trial RUNNING with its latest epoch, then every trial in its final state.
+    The search starts once the TUI is up, and its trials run for seconds (at 40 epochs a warm
+    trial took 0.3-0.6 s, the whole search 2 s: a TUI still starting could miss every RUNNING
+    row). Its own cluster: no client or process another test left behind shares it."""
     import asyncio
 
     from textual.widgets import DataTable
 
     from runner.tui.app import NeuralTUI
-    from runner.tui.grid import Grid
     from tests.tui.helpers import wait_for
 
-    text = TINY.replace("epochs: 2", "epochs: 40")  # trials running long enough to be seen, when idle too
+    cluster = own_cluster
+    text = TINY.replace("epochs: 2", "epochs: 400")
     program.write_text(text)
     config = _config(program, n_trials=3, pruner="none")
     search = Search(text, program, None, None, "random", config)
-    result: list = []
-    runner = threading.Thread(target=lambda: result.append(search.run(executor=DistributedExecutor(cluster.address))),
-                              daemon=True)
-    runner.start()
     app = NeuralTUI(config.base_dir, interval=0.2, studies_interval=0.2)
-    async with app.run_test(size=(160, 40)) as pilot:
-        await pilot.press("2")
-        studies = app.query_one("#study-table", DataTable)
-        trials = app.query_one("#trial-table", Grid)
+    with DistributedExecutor(cluster.address) as ex:
+        async with app.run_test(size=(160, 40)) as pilot:
+            await pilot.press("2")
+            studies = app.query_one("#study-table", DataTable)
+            trials = app.query_one("#trial-table")
+            runner = SearchThread(lambda: search.run(executor=ex))
 
-        def rows() -> dict[str, list[str]]:
-            return {k: [c.plain for c in trials.get_row(k)] for k in trials.visible_keys()}
+            def rows() -> dict[str, list[str]]:
+                return {k: [c.plain for c in trials.get_row(k)] for k in trials.visible_keys()}
 
-        def running_with_a_report() -> bool:
-            return any(r[2] == "RUNNING" and "@" in r[5] for r in rows().values())
+            def running_with_a_report() -> bool:
+                return any(r[2] == "RUNNING" and "@" in r[5] for r in rows().values())
 
-        await wait_for(pilot, lambda: studies.row_count == 1 and str(studies.get_row_at(0)[3]) == "val_loss",
-                       timeout=120, what="the study and its metric (set just after the copy is created)")
-        row = [str(c) for c in studies.get_row_at(0)]
-        assert row[0] == search.study_name and row[1].endswith("(Dask)") and row[3] == "val_loss"
-        await wait_for(pilot, running_with_a_report, timeout=120, what="a remote trial running, with an epoch")
-        for _ in range(1200):  # the search ends within 10 minutes
-            if not runner.is_alive():
-                break
-            await asyncio.sleep(0.5)
-        assert result, "the search did not finish"
-        await wait_for(pilot, lambda: len(rows()) == 3 and all(r[2] == "COMPLETE" for r in rows().values()),
-                       timeout=30, what="every trial complete")
-        best = result[0].best_trial
-        assert rows()[str(best)][0] == "★"
-        shown = rows()
-        for t in result[0].trials:
-            assert shown[str(t["number"])][5].endswith(f"@{len(t['epochs'])}")  # the last epoch's report
+            async def see(condition, timeout: float, what: str) -> None:
+                try:
+                    await wait_for(pilot, condition, timeout=timeout, what=what)
+                except AssertionError as exc:
+                    raise AssertionError(f"{exc}; rows {rows()}\n{runner.report(cluster)}") from None
+
+            await see(lambda: studies.row_count == 1 and str(studies.get_row_at(0)[3]) == "val_loss",
+                      120, "the study and its metric (set just after the copy is created)")
+            row = [str(c) for c in studies.get_row_at(0)]
+            assert row[0] == search.study_name and row[1].endswith("(Dask)") and row[3] == "val_loss"
+            await see(running_with_a_report, 120, "a remote trial running, with an epoch")
+            for _ in range(1200):  # the search ends within 10 minutes
+                if not runner.alive():
+                    break
+                await asyncio.sleep(0.5)
+            assert runner.result is not None, runner.report(cluster)
+            await see(lambda: len(rows()) == 3 and all(r[2] == "COMPLETE" for r in rows().values()),
+                      30, "every trial complete")
+            best = runner.result.best_trial
+            assert rows()[str(best)][0] == "★"
+            shown = rows()
+            for t in runner.result.trials:
+                assert shown[str(t["number"])][5].endswith(f"@{len(t['epochs'])}")  # the last epoch's report
 
 
 def test_the_local_copy_holds_the_study_as_the_scheduler_does(cluster, program):
@@ -343,7 +400,17 @@ def test_the_local_copy_holds_the_study_as_the_scheduler_does(cluster, program):
     from runner.hpo.storage import open_storage, study_dir
 
     config = _config(program, n_trials=2)
-    r = Search(TINY, program, None, None, "random", config).run(executor=DistributedExecutor(cluster.address))
+    r = Search(TINY, program, None, None, "random", config).run(executor=cluster.address)  # closes its client
+    from distributed import Client
+
+    def _clients(dask_scheduler) -> list[str]:  # local: sent by value (the scheduler cannot import tests)
+        return sorted(c for c in dask_scheduler.clients if not c.startswith(("Client-worker-", "fire-and-forget")))
+
+    with Client(cluster.address, set_as_default=False) as look:  # run() closed the client it made
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(look.run_on_scheduler(_clients)) > 1:
+            time.sleep(0.2)
+        assert look.run_on_scheduler(_clients) == [look.id]
     path = study_dir(config.base_dir, r.study_name) / MIRROR_FILE
     copy = optuna.load_study(study_name=r.study_name, storage=open_storage(str(path), config.base_dir, ""))
     assert copy.user_attrs["mirror_of"] == f"Dask scheduler {cluster.address}"
@@ -355,7 +422,8 @@ def test_the_local_copy_holds_the_study_as_the_scheduler_does(cluster, program):
         assert t.user_attrs["worker"] == rec["worker"] and t.user_attrs["experiment_dir"] == rec["experiment_dir"]
         assert {str(k): v for k, v in t.intermediate_values.items()} == rec["values_per_epoch"]
     # the same search again resumes the scheduler's study; the copy gains the new trials only
-    r2 = Search(TINY, program, None, None, "random", config).run(executor=DistributedExecutor(cluster.address))
+    with DistributedExecutor(cluster.address) as ex:
+        r2 = Search(TINY, program, None, None, "random", config).run(executor=ex)
     assert len(r2.trials) == 4
     copy = optuna.load_study(study_name=r.study_name, storage=open_storage(str(path), config.base_dir, ""))
     assert [t.number for t in copy.get_trials()] == [0, 1, 2, 3]
