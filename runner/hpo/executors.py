@@ -181,7 +181,7 @@ class DistributedExecutor(Executor):
     def run(self, search: Any, study: Any, n_trials: int, reporter: Reporter) -> None:
         import cloudpickle
 
-        from runner.hpo.remote import RemoteSearch
+        from runner.hpo.remote import RemoteSearch, SchedulerLost
 
         client = self.client
         require_portable(search.config.metric, f"Dask workers ({self.address})", cloudpickle.dumps)
@@ -196,7 +196,28 @@ class DistributedExecutor(Executor):
 
             mirror = StudyMirror(study_dir(search.config.base_dir, search.study_name) / MIRROR_FILE, study,
                                  f"Dask scheduler {self.address}")
-        RemoteSearch(search, study, client, slots, url or search.storage_override, mirror).run(n_trials, reporter)
+        remote = RemoteSearch(search, study, client, slots, url or search.storage_override, mirror, self.address)
+        try:
+            remote.run(n_trials, reporter)
+        except SchedulerLost as exc:
+            raise ProgramError(f"{exc}; {self._record_after_loss(search, study, mirror, exc.failed)}") from None
+
+    def _record_after_loss(self, search: Any, study: Any, mirror: Any, failed: list[int]) -> str:
+        """hpo_results.json from what this client still reaches: the local copy of a study that
+        was on the lost scheduler, or the database the study is in; where it is, in words."""
+        ended = (f"trial{'s' if len(failed) > 1 else ''} {', '.join(map(str, failed))} in flight "
+                 f"ended FAIL; " if failed else "")
+        held = study
+        if mirror is not None:
+            held = mirror.local_study()
+            search.storage_label = f"{mirror.path} (the local copy; the Dask scheduler {self.address} was lost)"
+        if held is None:
+            return f"{ended}the experiments are in {search.config.base_dir}"
+        try:
+            return f"{ended}the record so far: {search.finish(held).results_path}"
+        except Exception as exc:  # noqa: BLE001 - the loss is the error; say where the copy is
+            where = mirror.path if mirror is not None else search.config.base_dir
+            return f"{ended}the record: {where} (hpo_results.json not written: {type(exc).__name__}: {exc})"
 
     def close(self) -> None:
         if self._client is not None and self._own_client:

@@ -58,15 +58,46 @@ class StudyMirror:
         """The trial as the study holds it after the client told its outcome."""
         self._guard(lambda: self._copy(trial))
 
-    def abandon(self) -> None:
-        """The client stops: a trial still RUNNING here ends FAIL, as it does in the study."""
+    def ended(self, number: int, state: str, value: float | None = None,
+              attrs: dict[str, Any] | None = None) -> None:
+        """A trial's outcome as the client knows it, written here directly: when the study it
+        would be read from is out of reach (the scheduler was lost), this copy is the record."""
+        from optuna.trial import TrialState
+
+        def write() -> None:
+            tid = self.ids[number]
+            for key, v in (attrs or {}).items():
+                if v is not None:
+                    self.storage.set_trial_user_attr(tid, key, v)
+            if self.storage.get_trial(tid).state == TrialState.RUNNING:
+                final = TrialState[state]
+                self.storage.set_trial_state_values(
+                    tid, final, [value] if final == TrialState.COMPLETE and value is not None else None)
+
+        if number in self.ids:
+            self._guard(write)
+
+    def abandon(self, error: str | None = None) -> None:
+        """The client stops: a trial still RUNNING here ends FAIL, as it does in the study
+        (with `error` as its error, when the client knows why)."""
         from optuna.trial import TrialState
 
         def fail_open() -> None:
             for t in self.storage.get_all_trials(self.study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+                if error:
+                    self.storage.set_trial_user_attr(t._trial_id, "error", error)
                 self.storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
 
         self._guard(fail_open)
+
+    def local_study(self) -> Any:
+        """This copy as an Optuna study (read-only use: results, the summary); None when
+        mirroring stopped."""
+        import optuna
+
+        if self.storage is None:
+            return None
+        return optuna.load_study(study_name=self.study.study_name, storage=self.storage)
 
     # ------------------------------------------------------------------ inside
     def _guard(self, write: Any) -> None:

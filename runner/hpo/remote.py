@@ -4,13 +4,19 @@ The client asks the study for a trial, draws its values and submits it; a worker
 (reporting each epoch to the study, so the pruner sees every worker's trials) and sends each
 epoch home as a Dask event; the client writes the experiment store, tells the study the outcome
 and reports it. A trial whose worker died is FAILED, not rerun: Dask reschedules the task of a
-dead worker, and the rerun sees the trial already claimed.
+dead worker, and the rerun sees the trial already claimed. A lost scheduler (its process gone,
+or the client dropped) ends the search with one error naming it: the trials in flight end FAIL
+in the records here (the experiments, the local copy of the study), nothing more is asked of a
+scheduler that cannot answer, and the results are written from the copy (runner.hpo.executors).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
 import queue
+import socket
 import threading
 import time
 import uuid
@@ -30,12 +36,30 @@ class Cancelled(Exception):  # noqa: N818 - a request from the client
     """The client asked every trial to stop (Ctrl-C)."""
 
 
+class SchedulerLost(ProgramError):
+    """The client lost its Dask scheduler: Dask cancels every future of a client whose
+    connection closed, so the trials in flight cannot come home; `failed` are their numbers."""
+
+    def __init__(self, message: str, failed: list[int] | None = None) -> None:
+        super().__init__(message)
+        self.failed = failed or []
+
+
+class _GaveUp(logging.Filter):
+    """distributed's "Failed to reconnect to scheduler ..., closing client": the search says it
+    in its own error (naming the scheduler and the trials), so the line is not said twice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to reconnect to scheduler")
+
+
 class RemoteSearch:
     """Runs `n` trials of `search` on a Dask cluster with at most `slots` in flight."""
 
     def __init__(self, search: Any, study: Any, client: Any, slots: int, storage: Any,
-                 mirror: Any = None) -> None:
+                 mirror: Any = None, address: str | None = None) -> None:
         self.search = search
+        self.address = address or getattr(getattr(client, "scheduler", None), "address", "?")
         self.study = study
         self.client = client
         self.slots = slots
@@ -53,8 +77,13 @@ class RemoteSearch:
 
     # ------------------------------------------------------------------ client side
     def run(self, n: int, reporter: Any) -> None:
-        with self.client.as_current():  # distributed.wait and Event look for the current client
-            self._run(n, reporter)
+        quiet = _GaveUp()
+        logging.getLogger("distributed.client").addFilter(quiet)
+        try:
+            with self.client.as_current():  # distributed.wait and Event look for the current client
+                self._run(n, reporter)
+        finally:
+            logging.getLogger("distributed.client").removeFilter(quiet)
 
     def _run(self, n: int, reporter: Any) -> None:
         from distributed import Event
@@ -77,6 +106,8 @@ class RemoteSearch:
                 if not inflight:
                     break
                 done = [f for f in inflight if f.done()]
+                if self.client.status != "running" and not self._reconnected():
+                    raise self._abandon(inflight)  # its futures ended cancelled, not run
                 if not done:
                     time.sleep(POLL)
                 self._drain()
@@ -89,14 +120,25 @@ class RemoteSearch:
                 elif time.monotonic() - alone_since > NO_WORKERS_LIMIT:
                     raise ProgramError(f"no Dask worker left for {NO_WORKERS_LIMIT:g} s; "
                                        f"{len(inflight)} trial(s) could not finish")
+        except SchedulerLost:
+            raise
         except BaseException as exc:
+            if not self._reconnected():
+                raise self._abandon(inflight) from None
             if inflight:
                 why = "cancelled by the client (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else \
                     f"the search stopped: {exc}"
-                self._stop(cancel, inflight, why)
+                try:
+                    self._stop(cancel, inflight, why)
+                except Exception:
+                    if self._reconnected():
+                        raise
+                    raise self._abandon(inflight) from None
             raise
         finally:
-            self.client.unsubscribe_topic(self.topic)
+            if self.client.status == "running":
+                with contextlib.suppress(Exception):  # the connection may close meanwhile
+                    self.client.unsubscribe_topic(self.topic)
             self._drain()
             self.home.close_all()
             if self.mirror is not None:
@@ -130,6 +172,45 @@ class RemoteSearch:
             self._finish(number, out)
         self.client.cancel(list(inflight))
 
+    def _reconnected(self, grace: float = 2.0) -> bool:
+        """Whether the client is (again) connected to the scheduler; while it tries to reconnect
+        (for its connect timeout) wait and see."""
+        limit = time.monotonic() + (getattr(self.client, "_timeout", None) or 10.0) + grace
+        while self.client.status in ("connecting", "newly-created") and time.monotonic() < limit:
+            time.sleep(0.1)
+        return self.client.status == "running"
+
+    def _abandon(self, inflight: dict[Any, int]) -> SchedulerLost:
+        """The scheduler is out of reach: the trials in flight end FAIL in the local records (the
+        experiments, the mirror, the reporter), nothing is asked of the scheduler; the error."""
+        short = f"lost the Dask scheduler at {self.address}"
+        self._drain()  # the epochs that did arrive are part of the record
+        failed = sorted(n for n in inflight.values() if n in self.trials)
+        for number in failed:
+            if self.mirror is None:  # the study is in a database the client still reaches
+                with contextlib.suppress(Exception):
+                    self._finish(number, {"state": "FAIL", "error": short})
+                    continue
+            self.trials.pop(number, None)
+            self.home.end(number, "FAIL", [], None)
+            if self.mirror is not None:
+                self.mirror.ended(number, "FAIL", None, {"error": short})
+        self._report_from_copy(failed)
+        timeout = getattr(self.client, "_timeout", None)
+        came_back = f" and did not come back within {timeout:g} s" if timeout else ""
+        return SchedulerLost(f"{short}: the connection closed{came_back} ({_probe(self.address)})", failed)
+
+    def _report_from_copy(self, numbers: list[int]) -> None:
+        """Show the trials ended here as the local copy holds them (the study is out of reach)."""
+        if self.reporter is None or self.mirror is None or not numbers:
+            return
+        with contextlib.suppress(Exception):  # the summary still says it all
+            copy = self.mirror.local_study()
+            held = {t.number: t for t in copy.get_trials(deepcopy=False)} if copy is not None else {}
+            for number in numbers:
+                if number in held:
+                    self.reporter(copy, held[number])
+
     def _drain(self) -> None:
         while True:
             try:
@@ -157,21 +238,39 @@ class RemoteSearch:
         trial = self.trials.pop(number)
         state = out["state"]
         exp_dir = self.home.end(number, state, out.get("epochs", []), out.get("worker"))
-        if exp_dir:
-            trial.set_user_attr("experiment_dir", exp_dir)
-        if out.get("error"):
-            trial.set_user_attr("error", out["error"])
-        if out.get("worker") and state == "FAIL":
-            trial.set_user_attr("worker", out["worker"])
-        if state == "COMPLETE":
-            self.study.tell(trial, out["value"], skip_if_finished=True)
-        else:
-            self.study.tell(trial, state=TrialState[state], skip_if_finished=True)
-        frozen = self.study._storage.get_trial(trial._trial_id)
+        try:
+            if exp_dir:
+                trial.set_user_attr("experiment_dir", exp_dir)
+            if out.get("error"):
+                trial.set_user_attr("error", out["error"])
+            if out.get("worker") and state == "FAIL":
+                trial.set_user_attr("worker", out["worker"])
+            if state == "COMPLETE":
+                self.study.tell(trial, out["value"], skip_if_finished=True)
+            else:
+                self.study.tell(trial, state=TrialState[state], skip_if_finished=True)
+            frozen = self.study._storage.get_trial(trial._trial_id)
+        except Exception:
+            if self.mirror is not None and not self._reconnected():  # the study is out of reach:
+                self.mirror.ended(number, state, out.get("value"),  # the copy keeps the outcome
+                                  {"experiment_dir": exp_dir, "error": out.get("error"),
+                                   "worker": out.get("worker"), "epochs": out.get("epochs")})
+                self._report_from_copy([number])
+            raise
         if self.mirror is not None:
             self.mirror.finished(frozen)
         if self.reporter is not None:
             self.reporter(self.study, frozen)
+
+
+def _probe(address: str, timeout: float = 3.0) -> str:
+    """Whether anything still listens at the scheduler's address, in words."""
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            return "it still accepts connections: it dropped this client, its log may say why"
+    except (OSError, ValueError) as exc:
+        return f"nothing answers there now: {type(exc).__name__}: {exc}"
 
 
 def _outcome(fut: Any) -> dict[str, Any]:

@@ -67,6 +67,10 @@ class Cluster:
         self.workers[name].send_signal(signal.SIGKILL)
         self.workers[name].wait(timeout=30)
 
+    def kill_scheduler(self) -> None:
+        self.procs[0].send_signal(signal.SIGKILL)
+        self.procs[0].wait(timeout=30)
+
     def tails(self, chars: int = 3000) -> str:
         """The end of each process's log, for a failure's message."""
         return "\n".join(f"--- {p.name} (end)\n{p.read_text(errors='replace')[-chars:]}"
@@ -332,6 +336,58 @@ def test_ctrl_c_on_the_client_cancels_the_remote_trials(own_cluster, program):
 
     exps = ExperimentManager(str(store)).list_experiments()
     assert sorted(e["status"] for e in exps) == ["failed", "failed"]
+
+
+def test_a_killed_scheduler_is_one_clear_error_and_the_records_stay(tmp_path, program):
+    """kill -9 the scheduler while trial 1 trains (trial 0 done): one line naming the scheduler
+    and what happened, no traceback; trial 1 FAIL in the experiments and the local copy,
+    trial 0 as it was; hpo_results.json written from the copy; a non-zero exit."""
+    import optuna
+
+    from runner.hpo.mirror import MIRROR_FILE
+    from runner.hpo.storage import open_storage
+    from runner.tracking import ExperimentManager
+
+    (tmp_path / "c").mkdir()
+    c = Cluster(tmp_path / "c", workers=1)  # one slot: the trials run one after another
+    p = None
+    try:
+        program.write_text(TINY.replace("epochs: 2", "epochs: 60"))
+        p = subprocess.Popen([sys.executable, "-m", "runner", "run", program.name, "--hpo", "--executor", "dask",
+                              "--scheduler", c.address, "--trials", "3", "--pruner", "none", "--dataset", "digits",
+                              "--study", "lost"], cwd=program.parent, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        store = program.parent / "neural_experiments"
+
+        def second_trial_reported() -> bool:
+            files = [f for f in store.glob("Tiny_*/metrics.jsonl") if f.stat().st_size]
+            return len(files) >= 2  # trial 0 done (one slot), trial 1 has an epoch
+
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and p.poll() is None and not second_trial_reported():
+            time.sleep(0.1)
+        assert second_trial_reported(), (p.communicate(timeout=60) if p.poll() is not None else "", c.tails())
+        c.kill_scheduler()
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait(timeout=30)
+        c.stop()
+    assert p.returncode == 1, err
+    assert "Traceback" not in err and "Failed to reconnect" not in err, err
+    [line] = [ln for ln in err.splitlines() if "error" in ln.lower()]
+    assert line.startswith(f"neural: error: lost the Dask scheduler at {c.address}: the connection closed"), err
+    assert "trial 1 in flight ended FAIL" in line and "hpo_results.json" in line, line
+    status = {int(e["tags"]["trial"]): e["status"] for e in ExperimentManager(str(store)).list_experiments()}
+    assert status == {0: "completed", 1: "failed"}
+    copy = optuna.load_study(study_name="lost", storage=open_storage(str(store / "hpo/lost" / MIRROR_FILE), "", ""))
+    held = {t.number: t for t in copy.get_trials()}
+    assert sorted(held) == [0, 1] and held[0].state.name == "COMPLETE" and held[0].value is not None
+    assert held[1].state.name == "FAIL" and held[1].user_attrs["error"] == f"lost the Dask scheduler at {c.address}"
+    results = json.loads((store / "hpo/lost/hpo_results.json").read_text())
+    assert [(t["number"], t["state"]) for t in results["trials"]] == [(0, "COMPLETE"), (1, "FAIL")]
+    assert results["best"]["number"] == 0 and results["best"]["value"] == held[0].value
 
 
 # --- the study comes home: a local copy `neural tui` reads while the trials run -------------
