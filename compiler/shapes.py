@@ -122,7 +122,8 @@ class Inference:
         got = self.static.get(key)
         if got is None:
             base = layer.full_params()
-            dynamic = tuple(k for k, v in base.items() if isinstance(v, (HPORef, LayerIR)))
+            # (defaults are plain values: only given arguments are searched or layers)
+            dynamic = tuple(k for k, v in layer.params.items() if isinstance(v, (HPORef, LayerIR)))
             got = self.static[key] = _Plan(self._shape_refs(layer), base, dynamic)
         return got
 

@@ -34,6 +34,9 @@ class CheckState:
         self.params: list[HPOParam] = []  # parameters met while building the current unit
         self.parent_stack: list[tuple[HPOParam, int]] = []  # enclosing choice option
         self.detached: list = []  # syntax parsed from inside strings (not in the tree)
+        # (parameter id, owner, type, value) -> (parameter, checked value) of plain values
+        # that passed their checks without a diagnostic (ValueChecks.validate)
+        self.passed: dict[tuple, tuple] = {}
 
     def error(self, code: str, msg: str, start: int, end: int, **kw: Any) -> None:
         self.diags.append(dg.make(code, msg, start, end, **kw))

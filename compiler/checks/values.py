@@ -15,6 +15,10 @@ from compiler.offsets import shift
 from compiler.parser import parse_one_value
 from compiler.syntax import HPO, Call, Const, DictV, Ident, ListV, Num, Str, TupleV
 
+# Values checked once per parameter when they pass (ValueChecks.validate); a string given
+# to a number may be code parsed from the string (a schedule): checked each time.
+_PLAIN = frozenset({int, float, str, bool, type(None)})
+
 
 class ValueChecks(CheckState):
     """Values and their parameters."""
@@ -77,10 +81,21 @@ class ValueChecks(CheckState):
             return value
         if value is None and node is None:
             return None
+        t = type(value)
+        key = None
+        if t in _PLAIN and node is not None and not (t is str and p.kind == "float"):
+            # A plain value (a float by its repr: -0.0 == 0.0) that passed a parameter's
+            # checks without a word passes them again: 100,000 layers are few distinct values.
+            key = (id(p), owner, t, repr(value) if t is float else value)
+            got = self.passed.get(key)
+            if got is not None and got[0] is p:
+                return got[1]
         errors = len(self.diags)
         out = self.check_kind(p, value, node, owner)
         if node is not None and not any(d.is_error for d in self.diags[errors:]):
             self.check_support(owner, p, out, node)
+        if key is not None and len(self.diags) == errors:
+            self.passed[key] = (p, out)
         return out
 
     def check_support(self, owner: str, p: Param, value: Any, node) -> None:

@@ -145,3 +145,21 @@ def test_valid_devices(device):
 def test_train_values(entry, code):
     a = analyze(net("Flatten()\n    Dense(1)", f"  train {{ {entry} }}\n"))
     assert code in codes(a)
+
+
+def test_values_alike_are_each_checked_where_written():
+    """A plain value that passed a parameter's checks passes them again without being checked
+    (100,000 layers hold few distinct values): values equal to it but of another type or
+    sign, or given to another layer, are still checked, each where it is written."""
+    src = net("Flatten()\n    Dense(16)\n    Dense(16.0)\n    Dense(1)\n    Dense(true)\n"
+              "    Dense(16)\n    Dense(16, activation=\"relu\")\n    Dense(16, activation=\"Relu\")\n"
+              "    Dropout(0.5)\n    Dropout(1.5)\n    Dropout(HPO(choice(0.5, 1.5)))\n"
+              "    Conv1D(4, 3) Conv1D(4, 3.0)")
+    a = analyze(src)
+    got = [(d.code, text_of(a, d)) for d in a.diagnostics]
+    assert ("N304", "16.0") in got
+    assert ("N301", "true") in got
+    assert [t for c, t in got if c == "N302"] == ["1.5", "1.5"]
+    assert not any(t in ('"relu"', '"Relu"') for _c, t in got)
+    dense = [layer for layer in a.networks[0].layers if layer.name == "Dense"]
+    assert [layer.params.get("activation") for layer in dense[-2:]] == ["relu", "relu"]
