@@ -121,10 +121,7 @@ class Inference:
         key = id(layer)
         got = self.static.get(key)
         if got is None:
-            base = layer.full_params()
-            # (defaults are plain values: only given arguments are searched or layers)
-            dynamic = tuple(k for k, v in layer.params.items() if isinstance(v, (HPORef, LayerIR)))
-            got = self.static[key] = _Plan(self._shape_refs(layer), base, dynamic)
+            got = self.static[key] = _Plan(self._shape_refs(layer))
         return got
 
     def _static(self, layer: LayerIR) -> dict:
@@ -177,6 +174,10 @@ class Inference:
         a layer without HPO or wrapped layer shares one dictionary)."""
         if plan is None:
             plan = self._plan(layer)
+        if plan.dynamic is None:  # the first binding (a layer after an unknown shape has none)
+            plan.base = layer.full_params()
+            # (defaults are plain values: only given arguments are searched or layers)
+            plan.dynamic = tuple(k for k, v in layer.params.items() if isinstance(v, (HPORef, LayerIR)))
         if not plan.dynamic:
             return plan.base
         out = dict(plan.base)
@@ -427,8 +428,8 @@ class _Plan:
     which `dynamic` names those bound anew for each assignment (HPO and wrapped layers)."""
 
     refs: list[tuple[str, HPORef]]
-    base: dict
-    dynamic: tuple[str, ...]
+    base: dict | None = None  # (None until the layer is first bound)
+    dynamic: tuple[str, ...] | None = None
     static: dict | None = None  # bound with no assignment
 
 

@@ -213,6 +213,20 @@ _LAYER_KEYS = ("name", "path", "line", "macro", "output_shapes", "params")
 _PARAM_KEYS = ("name", "kind", "description", "values", "low", "high", "step", "options")
 
 
+def _shapes_json_text(shapes: list) -> str:
+    """json.dumps of a layer's output shapes: by hand when every size is an int."""
+    if all(type(d) is int for shape in shapes for d in shape):
+        return "[" + ", ".join(["[" + ", ".join(map(int.__repr__, shape)) + "]" for shape in shapes]) + "]"
+    return json.dumps(shapes)
+
+
+def _span_json_text(n: Any) -> str:
+    """json.dumps of a parameter count: by hand for {"min": int, "max": int}."""
+    if type(n) is dict and tuple(n) == ("min", "max") and type(n["min"]) is int and type(n["max"]) is int:
+        return f'{{"min": {int.__repr__(n["min"])}, "max": {int.__repr__(n["max"])}}}'
+    return json.dumps(n)
+
+
 def _scalar_json(v: Any) -> str:
     if v is None:
         return "null"
@@ -230,13 +244,13 @@ def _json_item(x: dict[str, Any], memo: dict[int, str]) -> str:
         macro, shapes, n, line = x["macro"], x["output_shapes"], x["params"], x["line"]
         shapes_json = memo.get(id(shapes))
         if shapes_json is None:
-            shapes_json = memo[id(shapes)] = json.dumps(shapes)
+            shapes_json = memo[id(shapes)] = _shapes_json_text(shapes)
         if type(n) is int:
             count = int.__repr__(n)
         else:
             count = memo.get(id(n))
             if count is None:
-                count = memo[id(n)] = json.dumps(n)
+                count = memo[id(n)] = _span_json_text(n)
         return (f'{{"name": {_str_json(x["name"])}, "path": {_str_json(x["path"])}, '
                 f'"line": {int.__repr__(line) if type(line) is int else json.dumps(line)}, '
                 f'"macro": {"null" if macro is None else _str_json(macro)}, '
@@ -343,9 +357,12 @@ def _print_tables(records: list[dict[str, Any]]) -> None:
             macro = layer["macro"]
             name = f"{layer['name']}  (macro {macro})" if macro else layer["name"]
             shapes = layer["output_shapes"]
-            shapes_text = texts.get(id(shapes))
-            if shapes_text is None:
-                shapes_text = texts[id(shapes)] = " | ".join(map(_shape_text, shapes)) or "?"
+            if not shapes:
+                shapes_text = "?"
+            else:
+                shapes_text = texts.get(id(shapes))
+                if shapes_text is None:
+                    shapes_text = texts[id(shapes)] = " | ".join(map(_shape_text, shapes))
             n = layer["params"]
             if type(n) is dict:
                 count = texts.get(id(n))
