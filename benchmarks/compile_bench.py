@@ -17,13 +17,14 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from measure import children_cpu
 
 from compiler.analysis import analyze
 from compiler.parser import parse
@@ -75,18 +76,18 @@ def timed(cmd: list[str], out_path: str, repo: Path) -> tuple[float, float]:
     """(wall, CPU) seconds of one process, its stdout written to a file; nan if it crashed.
     CPU time (user + system) is what a loaded machine distorts least."""
     env = {**os.environ, "PYTHONPATH": str(repo)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children_cpu()
     with open(out_path, "w") as out:
         t = time.perf_counter()
         r = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE, text=True, cwd=repo, env=env,
                            check=False)
         wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = children_cpu() - before
     if "Traceback" in r.stderr:
         last = r.stderr.strip().splitlines()[-1]
         print(f"  {' '.join(cmd[3:])} crashed after {wall:.1f} s: {last[:200]}")
         return math.nan, math.nan
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def cli(n: int, repeat: int, cases: list[str], repo: Path) -> None:

@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from hand_written import DIGITS_SPLIT
+from measure import children_cpu
 
 from runner.hpo import Search
 
@@ -190,14 +192,7 @@ from sklearn.datasets import load_digits
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 TRIALS, EPOCHS = int(sys.argv[1]), int(sys.argv[2])
-d = load_digits()
-x = (d.images / 16.0).astype(np.float32)[..., None]
-y = d.target.astype(np.int64)
-order = np.random.default_rng(0).permutation(len(x))
-cut = int(len(x) * 0.8)
-xt, yt = torch.tensor(x[order[:cut]]), torch.tensor(y[order[:cut]])
-xv, yv = torch.tensor(x[order[cut:]]), torch.tensor(y[order[cut:]])
-
+""" + DIGITS_SPLIT + """
 
 def objective(trial):
     p = trial.suggest_float("dropout", 0.0, 0.4, step=0.1)
@@ -228,17 +223,12 @@ study.optimize(objective, n_trials=TRIALS)
 """
 
 
-def _cpu_of_children() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _timed(argv: list[str], cwd: str) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + sys of the process and every descendant it waited
     for): the CPU figure is the one other load on the machine barely moves."""
-    cpu, t = _cpu_of_children(), time.perf_counter()
+    cpu, t = children_cpu(), time.perf_counter()
     r = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
-    took, cpu = time.perf_counter() - t, _cpu_of_children() - cpu
+    took, cpu = time.perf_counter() - t, children_cpu() - cpu
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{r.stderr[-2000:]}")
     return took, cpu

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from hand_written import DIGITS_SPLIT
+
 PROGRAM = """network Plain {
   input: (8, 8, 1)
   layers:
@@ -41,14 +43,7 @@ import numpy as np, torch
 from sklearn.datasets import load_digits
 
 EPOCHS = int(sys.argv[1])
-d = load_digits()
-x = (d.images / 16.0).astype(np.float32)[..., None]
-y = d.target.astype(np.int64)
-order = np.random.default_rng(0).permutation(len(x))
-cut = int(len(x) * 0.8)
-xt, yt = torch.tensor(x[order[:cut]]), torch.tensor(y[order[:cut]])
-xv, yv = torch.tensor(x[order[cut:]]), torch.tensor(y[order[cut:]])
-torch.manual_seed(0)
+""" + DIGITS_SPLIT + """torch.manual_seed(0)
 model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Dropout(0.2),
                             torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
 opt = torch.optim.Adam(model.parameters(), lr=0.003)
