@@ -37,10 +37,14 @@ class EpochProgress:
         self._epoch = 0
 
     def __enter__(self) -> EpochProgress:
-        if not self.quiet and not _is_terminal(sys.stderr):
+        if self.quiet:
+            return self
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        if not console.is_terminal:  # rich's own test: where it would draw nothing until the end
             self._plain = True
-        elif not self.quiet:
-            from rich.console import Console
+        else:
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -55,7 +59,7 @@ class EpochProgress:
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
                 TextColumn("{task.fields[metrics]}"),
-                console=Console(stderr=True),
+                console=console,
             )
             self._progress.start()
         return self
@@ -90,9 +94,3 @@ class EpochProgress:
             self._progress.update(self._task, advance=self._pending, metrics=format_metrics(metrics))
             self._pending = 0
 
-
-def _is_terminal(stream: object) -> bool:
-    try:
-        return bool(stream.isatty())  # type: ignore[attr-defined]
-    except (AttributeError, ValueError):  # no isatty, or a closed stream
-        return False
