@@ -1,10 +1,19 @@
-"""Live progress of a search: a rich table on the terminal, or JSON lines for editors."""
+"""Live progress of a search: a rich table on the terminal, or JSON lines for editors.
+
+When stderr is not a terminal (`2>&1 | tee log`, a CI job) rich's live table would show nothing
+until the search ends, so each trial is one plain line written as it finishes (and as a remote
+trial starts), with the same facts as its table row; the table is then not drawn at all.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+STATE_STYLES = {"COMPLETE": "green", "PRUNED": "yellow", "FAIL": "red", "RUNNING": "cyan"}
 
 
 def _fmt(v: Any) -> str:
@@ -19,6 +28,41 @@ def _short(name: str) -> str:
         if name.startswith(prefix):
             return repl + name[len(prefix):]
     return name
+
+
+class Row(NamedTuple):
+    """One trial's facts as text: the table styles them, a log prints them as one line."""
+
+    number: int
+    state: str
+    worker: str  # where a remote trial runs, "" otherwise
+    params: str
+    value: str
+    best: str
+    best_number: int | None  # the trial that holds the best value so far
+
+
+def trial_row(number: int, state: str, params: Mapping[str, Any], value: float | None, best: float | None,
+              best_number: int | None, worker: str | None = None) -> Row:
+    return Row(number, state, worker or "", ", ".join(f"{_short(k)}={_fmt(v)}" for k, v in params.items()),
+               _fmt(value) if value is not None else "-", _fmt(best) if best is not None else "-", best_number)
+
+
+def table_cells(row: Row) -> tuple[str, ...]:
+    """The row in the table's columns (#, state, params, value, best so far), with rich markup."""
+    style = STATE_STYLES.get(row.state)
+    state = f"[{style}]{row.state}[/{style}]" if style else row.state
+    number = f"[bold]{row.number}[/bold]" if row.number == row.best_number else str(row.number)
+    return number, f"{state} {row.worker}".rstrip(), row.params, row.value, row.best
+
+
+def plain_line(row: Row, done: int, n: int) -> str:
+    """`trial 3 (4/12)  COMPLETE  value 0.1234  best so far 0.1234 (trial 3)  [1].Dense.units=64, ...`."""
+    where = f" on {row.worker}" if row.worker else ""
+    count = "" if row.state == "RUNNING" else f" ({done}/{n})"
+    mark = f" (trial {row.best_number})" if row.best_number is not None else ""
+    return (f"trial {row.number}{count}  {row.state}{where}  value {row.value}  best so far {row.best}{mark}  "
+            f"{row.params}").rstrip()
 
 
 class JsonReporter:
@@ -39,7 +83,8 @@ class JsonReporter:
 
 
 class TableReporter:
-    """A rich table of trials that grows as they finish (number, state, params, value, best)."""
+    """A rich table of trials that grows as they finish (number, state, params, value, best);
+    one plain line per trial instead where the console is not a terminal."""
 
     def __init__(self, n_trials: int, console=None) -> None:
         from rich.console import Console
@@ -49,18 +94,21 @@ class TableReporter:
         self.rows: list[tuple] = []
         self.running: dict[int, int] = {}  # trial number -> its row while it runs (remote trials)
         self.console = console or Console(stderr=True)
-        self.live = Live(self._table(), console=self.console, refresh_per_second=4, transient=False)
+        # rich's own test (FORCE_COLOR, TTY_COMPATIBLE honoured): elsewhere Live draws only at the end
+        self.live = Live(self._table(), console=self.console, refresh_per_second=4,
+                         transient=False) if self.console.is_terminal else None
         self.best: float | None = None
+        self.best_number: int | None = None
 
     def __enter__(self):
-        self.live.__enter__()
+        if self.live is not None:
+            self.live.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self.live.update(self._table())
-        self.live.__exit__(*exc)
-        if not self.console.is_terminal:
-            self.console.line()  # rich ends the table with a line break only on a terminal
+        if self.live is not None:
+            self.live.update(self._table())
+            self.live.__exit__(*exc)
 
     def _table(self):
         from rich.table import Table
@@ -72,29 +120,27 @@ class TableReporter:
             t.add_row(*row)
         return t
 
+    def _show(self, row: Row) -> None:
+        if self.live is not None:
+            self.live.update(self._table())
+        else:
+            done = len(self.rows) - len(self.running)
+            print(plain_line(row, done, self.n), file=self.console.file, flush=True)
+
     def trial_started(self, number: int, values: dict[str, Any], worker: str | None) -> None:
         """A trial began on a remote worker: show it as running until it finishes."""
-        params = ", ".join(f"{_short(k)}={_fmt(v)}" for k, v in values.items())
+        row = trial_row(number, "RUNNING", values, None, self.best, self.best_number, worker)
         self.running[number] = len(self.rows)
-        self.rows.append((str(number), f"[cyan]RUNNING[/cyan] {worker or ''}".rstrip(), params, "-",
-                          _fmt(self.best) if self.best is not None else "-"))
-        self.live.update(self._table())
+        self.rows.append(table_cells(row))
+        self._show(row)
 
     def __call__(self, study: Any, trial: Any) -> None:
-        try:
+        with contextlib.suppress(ValueError):  # no trial completed yet
             self.best = study.best_value
-            best_no = study.best_trial.number
-        except ValueError:
-            best_no = None
-        params = ", ".join(f"{_short(k)}={_fmt(v)}" for k, v in trial.params.items())
-        state = trial.state.name
-        style = {"COMPLETE": "green", "PRUNED": "yellow", "FAIL": "red"}.get(state, "")
-        number = f"[bold]{trial.number}[/bold]" if trial.number == best_no else str(trial.number)
-        row = (number, f"[{style}]{state}[/{style}]", params,
-               _fmt(trial.value) if trial.value is not None else "-",
-               _fmt(self.best) if self.best is not None else "-")
+            self.best_number = study.best_trial.number
+        row = trial_row(trial.number, trial.state.name, trial.params, trial.value, self.best, self.best_number)
         if trial.number in self.running:
-            self.rows[self.running.pop(trial.number)] = row
+            self.rows[self.running.pop(trial.number)] = table_cells(row)
         else:
-            self.rows.append(row)
-        self.live.update(self._table())
+            self.rows.append(table_cells(row))
+        self._show(row)

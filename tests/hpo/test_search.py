@@ -247,6 +247,10 @@ def test_cli_run_hpo_compile_hpo_and_visualize(tiny):
     assert r.returncode == 0, r.stderr
     assert "best val_loss:" in r.stdout and "optimized program: tiny.optimized.neural" in r.stdout
     assert "new study tiny-Tiny-" in r.stderr and "3 trials this run: 3 completed, 0 pruned" in r.stderr
+    # stderr is a pipe: one plain line per trial (as it ends), no live table drawn at the end
+    assert [line.split("  ")[:2] for line in r.stderr.splitlines() if line.startswith("trial ")] == [
+        [f"trial {n} ({n + 1}/3)", "COMPLETE"] for n in range(3)]
+    assert "HPO trials" not in r.stderr
     (results,) = (cwd / "neural_experiments" / "hpo").glob("tiny-Tiny-*/hpo_results.json")
     data = json.loads(results.read_text())
     assert len(data["trials"]) == 3 and data["best"]["params"]
