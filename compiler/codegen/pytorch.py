@@ -83,6 +83,7 @@ class Gen:
         self.layout = "last"
         self.names: dict[str, int] = {}
         self.indent = "        "
+        self.last_activation: tuple[int, str] | None = None  # (index in fwd, name) of the latest
 
     def attr(self, hint: str, expr: str, comment: str = "") -> str:
         base = hint.lower()
@@ -112,6 +113,7 @@ class Gen:
             raise unsupported(BACKEND, f"activation {act!r}", layer)
         tpl = ACTIVATIONS[act]
         dim = 1 if self.layout == "first" else -1
+        self.last_activation = (len(self.fwd), act) if dim == -1 else None
         self.emit("x = " + tpl.format(x="x", dim=dim))
 
 
@@ -526,6 +528,9 @@ def _loss_block(loss: str, act: str | None, params: dict) -> list[str]:
 
 _OPT = {"Adam": "Adam", "AdamW": "AdamW", "SGD": "SGD", "RMSprop": "RMSprop", "Adagrad": "Adagrad",
         "Adadelta": "Adadelta", "Adamax": "Adamax", "Nadam": "NAdam"}
+# Optimizers with a fused kernel on CPU and GPU: one step updates every parameter at once
+# (PyTorch's default on CPU is a Python loop over them; ~20% of a small model's training time).
+FUSED = frozenset({"Adam", "AdamW", "SGD", "Adagrad"})
 
 
 def _optimizer_block(net: NetworkIR) -> list[str]:
@@ -547,6 +552,8 @@ def _optimizer_block(net: NetworkIR) -> list[str]:
         v = params.get(key)
         if v is not None:
             args.append(f"{tkey}={v!r}")
+    if _OPT[name] in FUSED:
+        args.append("fused=True")
     lines = [f"    optimizer = torch.optim.{_OPT[name]}(model.parameters(), {', '.join(args)})"]
     if sched is None:
         lines.append("    return optimizer, None")
@@ -571,6 +578,43 @@ def _optimizer_block(net: NetworkIR) -> list[str]:
     return lines
 
 
+# An output activation whose loss has an exact form on the values before it: the model then
+# has a `logits(x)` method and the file a `build_logits_loss()`, and the runner trains on those
+# (log(softmax) computed in one step, no clamp: Keras does the same for these outputs).
+LOGITS_LOSSES = {
+    "softmax": ("sparse_categorical_crossentropy", "categorical_crossentropy"),
+    "sigmoid": ("binary_crossentropy",),
+}
+
+
+def _logits_line(g: Gen, act: str | None, loss: str, shapes: NetworkShapes) -> int | None:
+    """The index in g.fwd of the output activation to split off, when it is the last
+    operation of forward(), over the last axis of a flat (batch, classes) output."""
+    if act is None or loss not in LOGITS_LOSSES.get(act, ()) or g.last_activation is None:
+        return None
+    at, name = g.last_activation
+    (out,) = list(shapes.layers[-1].outputs) if shapes.layers else [()]
+    if name != act or len(out) != 1 or any(not line.strip().startswith("#") for line in g.fwd[at + 1:]):
+        return None
+    return at
+
+
+def _forward(g: Gen, at: int | None) -> list[str]:
+    if at is None:
+        return ["    def forward(self, x):", *g.fwd, "        return x", ""]
+    act = g.last_activation[1]
+    return [
+        "    def forward(self, x):",
+        "        return " + ACTIVATIONS[act].format(x="self.logits(x)", dim=-1),
+        "",
+        "    def logits(self, x):",
+        f'        """The output before its {act}: what build_logits_loss() reads."""',
+        *g.fwd[:at], *g.fwd[at + 1:],
+        "        return x",
+        "",
+    ]
+
+
 def generate(a: Analysis, net: NetworkIR, shapes: NetworkShapes) -> str:
     g = Gen(net, shapes)
     try:
@@ -581,7 +625,10 @@ def generate(a: Analysis, net: NetworkIR, shapes: NetworkShapes) -> str:
             g.emit(f"# {i}: {ls.layer.path} {ls.layer.name} -> {fmt(o)} [{g.layout}]")
         g.to_last()
         act = output_activation(net)
-        loss_lines = _loss_block(net.loss or "sparse_categorical_crossentropy", act, net.loss_params)
+        loss = net.loss or "sparse_categorical_crossentropy"
+        loss_lines = _loss_block(loss, act, net.loss_params)
+        at = _logits_line(g, act, loss, shapes)
+        logits_loss_lines = _loss_block(loss, None, net.loss_params) if at is not None else []
         opt_lines = _optimizer_block(net)
     except Unsupported as err:
         raise CodegenError(str(err), [n701(err)], a) from None
@@ -624,10 +671,7 @@ def generate(a: Analysis, net: NetworkIR, shapes: NetworkShapes) -> str:
         "        super().__init__()",
         *(g.init or ["        pass"]),
         "",
-        "    def forward(self, x):",
-        *g.fwd,
-        "        return x",
-        "",
+        *_forward(g, at),
         "",
         "def build_model():",
         f"    return {cls}()",
@@ -639,6 +683,10 @@ def generate(a: Analysis, net: NetworkIR, shapes: NetworkShapes) -> str:
         "",
         "def build_loss():",
         *loss_lines,
+        *(["", "", "def build_logits_loss():",
+           '    """build_loss() computed from model.logits(x): what the runner trains with (as Keras does',
+           '    for a softmax or sigmoid output)."""',
+           *logits_loss_lines] if at is not None else []),
         main_block(BACKEND),
     ]
     return "\n".join(out)

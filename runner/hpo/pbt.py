@@ -191,7 +191,8 @@ def _with_weights(module: Any, weights: Any, backend: str) -> Any:
     if weights is None:
         return module
     proxy = types.SimpleNamespace(**{k: getattr(module, k) for k in
-                                     ("BACKEND", "CONFIG", "build_optimizer", "build_loss")})
+                                     ("BACKEND", "CONFIG", "build_optimizer", "build_loss", "build_logits_loss")
+                                     if hasattr(module, k)})
 
     def build_model():
         model = module.build_model()

@@ -26,15 +26,21 @@ def _unpack_optimizer(result: Any) -> tuple[Any, Any]:
     return result, None  # a bare optimizer: tolerated, no schedule
 
 
-def _predicted(out: Any, kind: str) -> Any:
-    """The class each output row predicts (what accuracy compares with the labels)."""
+def _predicted(out: Any, kind: str, threshold: float) -> Any:
+    """The class each output row predicts (what accuracy compares with the labels);
+    `threshold` is 0.5 on a sigmoid's output, 0.0 on its logits."""
     if kind == "binary":
-        return (out.reshape(len(out), -1)[:, 0] > 0.5).long()
+        return (out.reshape(len(out), -1)[:, 0] > threshold).long()
     return out.argmax(dim=-1)
 
 
-def _correct(out: Any, labels: Any, kind: str) -> Any:
-    return (_predicted(out, kind) == labels).sum()
+def _head(module: Any, model: Any) -> tuple[Any, Any, float]:
+    """What a batch goes through and the loss it is scored by: the model's logits and
+    build_logits_loss() when the module offers both (softmax/sigmoid outputs: exact and
+    cheaper), else the model's output and build_loss()."""
+    if callable(getattr(module, "build_logits_loss", None)) and callable(getattr(model, "logits", None)):
+        return model.logits, module.build_logits_loss(), 0.0
+    return model, module.build_loss(), 0.5
 
 
 def run(plan: Plan) -> History:
@@ -50,7 +56,7 @@ def run(plan: Plan) -> History:
         raise TrainingError(f"build_model() returned {type(model).__name__}, not a torch.nn.Module")
     model.to(device)
     optimizer, scheduler = _unpack_optimizer(module.build_optimizer(model))
-    loss_fn = module.build_loss()
+    forward, loss_fn, threshold = _head(module, model)
 
     def tensor(a: np.ndarray | None, dtype: Any) -> Any:
         return None if a is None else torch.as_tensor(a, dtype=dtype, device=device)
@@ -79,12 +85,12 @@ def run(plan: Plan) -> History:
         with torch.no_grad():
             for start in range(0, len(x_val), EVAL_BATCH):
                 stop = start + EVAL_BATCH
-                out = model(x_val[start:stop])
+                out = forward(x_val[start:stop])
                 loss_sum += loss_fn(out, y_val[start:stop]) * len(out)
                 if kind:
-                    correct += _correct(out, labels_val[start:stop], kind)
-                if extra is not None:
-                    outputs.append(out.float().cpu())
+                    correct += (_predicted(out, kind, threshold) == labels_val[start:stop]).sum()
+                if extra is not None:  # custom metrics read the model's output
+                    outputs.append((out if forward is model else model(x_val[start:stop])).float().cpu())
         metrics = {"val_loss": loss_sum.item() / len(x_val)}
         if kind:
             metrics["val_accuracy"] = correct.item() / len(x_val)
@@ -105,10 +111,11 @@ def run(plan: Plan) -> History:
             predicted = torch.empty(n, device=device, dtype=torch.long) if kind else None
             for i, (start, stop) in enumerate(bounds):
                 idx = order[start:stop]
-                out = model(x_train[idx])
+                out = forward(x_train[idx])
                 loss = loss_fn(out, y_train[idx])
                 if loss.dim() != 0:
-                    raise TrainingError(f"build_loss() must return a scalar, got a tensor shaped {tuple(loss.shape)}")
+                    raise TrainingError(f"{'build_logits_loss' if forward is not model else 'build_loss'}() "
+                                        f"must return a scalar, got a tensor shaped {tuple(loss.shape)}")
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -116,7 +123,7 @@ def run(plan: Plan) -> History:
                     scheduler.step()
                 losses[i] = loss.detach()
                 if kind:
-                    predicted[start:stop] = _predicted(out.detach(), kind)
+                    predicted[start:stop] = _predicted(out.detach(), kind, threshold)
                 session.advance()
             metrics = {"loss": float((losses * batch_sizes).sum().item()) / n}
             if kind:

@@ -234,3 +234,73 @@ def test_dataset_must_fit_the_input_shape(make_module):
     flat = load_dataset("digits", input_shape=(64,), reshape=True)
     with pytest.raises(DataError, match=r"\(64,\).*\(8, 8, 1\).*reshape"):
         fit(make_module(), flat, epochs=1, quiet=True)
+
+
+LOGITS_PROGRAM = """network L {{
+  input: {shape}
+  layers:
+    Flatten()
+    Dense(16, activation="relu")
+    Output({units}, activation="{act}")
+  loss: "{loss}"
+  optimizer: Adam(learning_rate=0.01)
+}}
+"""
+
+
+def _generated(**fmt):
+    import types
+
+    from compiler.codegen import generate_code
+
+    m = types.ModuleType("gen_logits")
+    exec(compile(generate_code(LOGITS_PROGRAM.format(**fmt), "pytorch"), "gen_logits", "exec"), m.__dict__)
+    return m
+
+
+@pytest.mark.torch
+def test_a_softmax_output_trains_on_its_logits_with_the_exact_loss(digits):
+    """The generated module offers logits() and build_logits_loss(): every batch goes through
+    them (no softmax, no clamp on the training path); build_loss() stays for the output's users."""
+    pytest.importorskip("torch")
+    m = _generated(shape="(8, 8, 1)", units=10, act="softmax", loss="sparse_categorical_crossentropy")
+    calls = {"output": 0, "logits": 0}
+
+    def counting(name, build):
+        def make():
+            loss = build()
+
+            def counted(out, y):
+                calls[name] += 1
+                return loss(out, y)
+            return counted
+        return make
+
+    m.build_loss, m.build_logits_loss = counting("output", m.build_loss), counting("logits", m.build_logits_loss)
+    h = fit(m, digits, epochs=2, batch_size=64, quiet=True, seed=0, validation_split=0.2)
+    assert calls["output"] == 0 and calls["logits"] > 2 * (len(digits) * 0.8 // 64)
+    assert h.final["val_accuracy"] > 0.5
+
+
+@pytest.mark.torch
+def test_binary_accuracy_on_logits_is_the_accuracy_of_the_output():
+    """A sigmoid output trained on its logits: a logit above 0 is a probability above 0.5, so
+    the reported accuracy is what the trained model's output gives."""
+    torch = pytest.importorskip("torch")
+    from runner.data.dataset import Dataset
+
+    # noise: the model stays unsure, so many logits fall between 0 and 0.5 (where a 0.5
+    # threshold on logits would call the sample 0 while its probability says 1)
+    rng = np.random.default_rng(0)
+    ds = Dataset(rng.normal(size=(400, 6)).astype("float32"), rng.integers(0, 2, 400), 2, (6,), "noise",
+                 "classification")
+    m = _generated(shape="(6,)", units=1, act="sigmoid", loss="binary_crossentropy")
+    h = fit(m, ds, epochs=1, batch_size=32, quiet=True, seed=0, validation_split=0.25)
+    from runner.training.split import split_validation
+
+    split = split_validation(ds.x, ds.y, 0.25, seed=0)
+    with torch.no_grad():
+        out = h.model.eval()(torch.as_tensor(split.x_val, dtype=torch.float32))
+    expected = ((out[:, 0] > 0.5).long().numpy() == split.y_val).mean()
+    assert h.final["val_accuracy"] == pytest.approx(expected)
+    assert ((out[:, 0] > 0.5) & (out[:, 0] < 0.62)).any()  # the case that tells the thresholds apart
