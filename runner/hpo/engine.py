@@ -97,7 +97,7 @@ class Search:
         if self._session is None:
             from runner.tracking.session import TrackingSession
 
-            self._session = TrackingSession()
+            self._session = TrackingSession(live_plots=False)
         return self._session
 
     def attach(self, executor: Any) -> None:

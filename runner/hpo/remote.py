@@ -297,7 +297,7 @@ class TrialRecords:
         if self._session is None:
             from runner.tracking.session import TrackingSession
 
-            self._session = TrackingSession(capture=False)
+            self._session = TrackingSession(capture=False, live_plots=False)
         return self._session
 
     def receive(self, msg: dict[str, Any]) -> None:

@@ -84,7 +84,7 @@ def main() -> int:
     if search.config.track:
         from runner.tracking.session import ForwardedPlots, TrackingSession
 
-        search._session = TrackingSession(environment, capture=environment is None,
+        search._session = TrackingSession(environment, capture=environment is None, live_plots=False,
                                           plots=ForwardedPlots(proto))
 
     def ticket() -> bool:

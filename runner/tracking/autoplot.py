@@ -137,17 +137,20 @@ class AutoPlotter:
 class SharedPlots:
     """A tracker's plots drawn by its session's helper (one process for a whole search):
     `notify()` and the final drawing are each one line on a pipe, at most one request per
-    `min_interval` seconds while logging."""
+    `min_interval` seconds while logging (none with `live=False`: only the final drawing)."""
 
     def __init__(self, helper: Any, experiment_dir: str | os.PathLike[str],
-                 render: Callable[[], Any], min_interval: float = 2.0) -> None:
+                 render: Callable[[], Any], min_interval: float = 2.0, live: bool = True) -> None:
         self.helper = helper
         self.experiment_dir = str(experiment_dir)
         self._render = render
         self.min_interval = min_interval
+        self.live = live
         self._next_allowed = 0.0
 
     def notify(self) -> None:
+        if not self.live:
+            return
         now = time.monotonic()
         if now >= self._next_allowed:
             self._next_allowed = now + self.min_interval

@@ -160,7 +160,11 @@ class TrackingSession:
     (or, in a search's worker process, a `ForwardedPlots` to the parent's)."""
 
     def __init__(self, environment: dict[str, Any] | None = None, *, capture: bool = True,
-                 plots: bool | PlotHelper | ForwardedPlots = True) -> None:
+                 plots: bool | PlotHelper | ForwardedPlots = True, live_plots: bool = True) -> None:
+        """`live_plots=False` (a search's trials): each experiment's plots are drawn once, when
+        it ends; a trial lasts seconds and is watched in the trial table, and a redraw costs
+        about a second of CPU that the other trials' training would lose."""
+        self.live_plots = live_plots
         if environment is None and capture:
             environment = capture_shared_environment()
         self.environment = environment

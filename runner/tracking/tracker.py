@@ -215,7 +215,8 @@ class ExperimentTracker:
         self._plotter: AutoPlotter | SharedPlots | None = None
         if auto_visualize and session is not None:
             if session.plots is not None:
-                self._plotter = SharedPlots(session.plots, self._dir, self._render_plots)
+                self._plotter = SharedPlots(session.plots, self._dir, self._render_plots,
+                                            live=session.live_plots)
         elif auto_visualize:
             self._plotter = AutoPlotter(self._dir, self._render_plots)
 

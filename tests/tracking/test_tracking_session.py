@@ -123,6 +123,36 @@ def test_a_search_captures_once_and_never_draws_in_its_trials(tmp_path, monkeypa
         assert meta["environment"]["command"]["pid"] == os.getpid()
 
 
+def test_a_search_asks_for_each_trials_plots_once_when_it_ends(tmp_path, monkeypatch):
+    """A redraw while a trial trains cost about a second of CPU, taken from the training of
+    trials of a few seconds that nobody watches as pictures (the trial table shows them); a
+    single `neural run` still redraws as it logs."""
+    pytest.importorskip("optuna")
+    pytest.importorskip("torch")
+    from runner.hpo import Search, SearchConfig
+    from tests.hpo.conftest import TINY
+
+    asked = []
+    real = session_module.PlotHelper.request
+    monkeypatch.setattr(session_module.PlotHelper, "request",
+                        lambda self, folder, final=False: asked.append((str(folder), final))
+                        or real(self, folder, final))
+    result = Search(TINY, tmp_path / "tiny.neural", None, None, "random",
+                    SearchConfig(n_trials=2, seed=0, track=True, base_dir=str(tmp_path / "store"), epochs=12,
+                                 dataset="digits", num_samples=300)).run()
+    folders = [t["experiment_dir"] for t in result.trials]
+    assert len(folders) == 2 and all(folders)
+    assert sorted(asked) == sorted((str(f), True) for f in folders)
+
+    session = TrackingSession(capture=False)  # not a search's: live redraws
+    tracker = ExperimentTracker("run", base_dir=tmp_path / "store", session=session, capture_environment=False,
+                                plot_every=1)
+    tracker.log_metrics({"loss": 1.0})
+    tracker.finish()
+    session.close()
+    assert (str(tracker.experiment_dir), False) in asked
+
+
 @pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
 def test_the_plot_helper_runs_only_on_idle_cpu(tmp_path):
     """A drawing at nice 10 still took a share of a busy core and slowed the next trial's
