@@ -51,8 +51,11 @@ def ui(store: Path) -> Iterator[ExperimentComparisonUI]:
 # --------------------------------------------------------------------------- browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module: Playwright's sync API holds an event loop running on the main thread while
+    it is open, and every asyncio test after it (tests/tui, when run after this folder) failed
+    with "Runner.run() cannot be called from a running event loop"."""
     binary = chromium_binary()
     if binary is None:
         pytest.skip("no Chromium binary (chromium, chromium-browser or $NEURAL_CHROMIUM); "
