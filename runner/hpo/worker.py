@@ -1,7 +1,8 @@
 """Entry point of one parallel search worker: `python -m runner.hpo.worker`.
 
 Reads a header and the search's spec from stdin (see runner.hpo.workers), imports the
-framework, then reads the search's tracking environment (captured once, by the parent) and
+framework, then reads the search's tracking environment and data (captured and loaded once,
+by the parent) and
 runs one trial per ticket: it writes `ready` on its protocol channel and the parent answers
 `go` or `stop`. Plot requests go to the parent's helper as `plot ...` lines on the same
 channel. Anything the trials print goes to stderr; stdout is the protocol channel only.
@@ -80,7 +81,10 @@ def main() -> int:
     search = Search.from_spec(pickle.load(stdin), header["seed"])
     _set_threads(header["threads"], search.backend)
     search.worker_threads = header["threads"]
-    environment = pickle.load(stdin)  # the parent captured it while this process started
+    # the parent captured the environment and loaded the data while this process started
+    environment, data = pickle.load(stdin)
+    if data is not None:
+        search._data = data
     if search.config.track:
         from runner.tracking.session import ForwardedPlots, TrackingSession
 

@@ -11,6 +11,11 @@ Tracking is shared the same way as in one process: the parent captures the envir
 (while the workers start up) and sends it to each worker, and the parent's one plot helper
 draws every worker's plots (a worker writes `plot render|final DIR` on its channel).
 
+The data is loaded once too, by the parent while the workers import their framework, and
+sent with the environment: a worker then never imports the loader's libraries (scikit-learn
+for the bundled sets: ~2 s of CPU per worker, on the first trial's path), and the parent has
+them for the importances at the end. A dataset over SHIP_LIMIT_BYTES is loaded by each worker.
+
 Workers die with their parent (PR_SET_PDEATHSIG on Linux, and a parent check), and on
 SIGTERM/SIGINT they end their trial FAIL and its experiment `interrupted`.
 """
@@ -27,6 +32,7 @@ import time
 from typing import Any
 
 STOP_WAIT_S = 15.0  # after SIGTERM, how long a worker may take to end its trial
+SHIP_LIMIT_BYTES = 256 * 2**20  # bigger datasets are loaded by each worker, not piped to it
 POLL_S = 0.5
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
               "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
@@ -107,17 +113,18 @@ def run_parallel(search: Any, study: Any, n: int, reporter) -> None:
     deadline = time.monotonic() + search.timeout if search.timeout else None
     seed = search.config.seed
     workers = [Worker(i, spec, threads, None if seed is None else seed + i) for i in range(k)]
-    # captured once for the whole search, here, while the workers import their framework
-    session = TrackingSession() if search.config.track else None
-    shared = pickle.dumps(session.environment if session is not None else None)
-    for w in workers:
-        w.send(shared)
-    plots = session.plots if session is not None else None
+    session = None
     sel = selectors.DefaultSelector()
-    for w in workers:
-        sel.register(w.proc.stdout, selectors.EVENT_READ, w)
     issued = 0
     try:
+        # captured and loaded once for the whole search, here, while the workers import their framework
+        session = TrackingSession() if search.config.track else None
+        shared = pickle.dumps((session.environment if session is not None else None, shared_data(search)))
+        for w in workers:
+            w.send(shared)
+        plots = session.plots if session is not None else None
+        for w in workers:
+            sel.register(w.proc.stdout, selectors.EVENT_READ, w)
         open_ = len(workers)
         while open_:
             for key, _ in sel.select(timeout=POLL_S):
@@ -158,6 +165,12 @@ def run_parallel(search: Any, study: Any, n: int, reporter) -> None:
         fail_stale(study, search.heartbeats(), only_pids={w.pid for w in workers})
         raise ProgramError(f"{len(failed)} worker process(es) failed (exit codes {failed}); "
                            "their errors are printed above")
+
+
+def shared_data(search: Any) -> Any:
+    """The search's data for its workers, or None when it is too big to pipe (each loads it)."""
+    data = search.data()
+    return data if data.x.nbytes + data.y.nbytes <= SHIP_LIMIT_BYTES else None
 
 
 def _stop(workers: list[Worker]) -> None:

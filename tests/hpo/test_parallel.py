@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from runner.hpo import Search
 from tests.hpo.conftest import TINY
 
 pytestmark = pytest.mark.torch
@@ -97,3 +98,40 @@ def test_workers_share_one_environment_capture_and_the_parents_plot_helper(tiny,
     while not all(p.is_file() for p in pngs) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert all(p.is_file() for p in pngs)
+
+
+class RecordingSearch(Search):
+    """Each trial records the name of the dataset it trained on (workers import this module)."""
+
+    def evaluate(self, trial, values, callbacks=(), track=None):
+        trial.set_user_attr("trained_on", self.data().name)
+        return super().evaluate(trial, values, callbacks, track)
+
+
+def test_the_workers_train_on_the_data_the_parent_loaded_once(tiny, monkeypatch):
+    """The parent loads the data while the workers import their framework and pipes it to
+    them: no worker loads it again (for the bundled sets that was an import of scikit-learn,
+    ~2 s of CPU, in every worker's first trial)."""
+    import dataclasses
+
+    import optuna
+
+    import runner.run
+    from runner.hpo import SearchConfig
+    from runner.hpo.storage import open_storage
+
+    loads = []
+    real = runner.run.load_data
+
+    def load_in_parent(*args, **kwargs):
+        loads.append(1)
+        return dataclasses.replace(real(*args, **kwargs), name="loaded-by-the-parent")
+
+    monkeypatch.setattr(runner.run, "load_data", load_in_parent)
+    s = RecordingSearch(tiny.read_text(), tiny, None, None, "random",
+                        SearchConfig(n_trials=3, parallel=2, seed=0, track=False, epochs=1, num_samples=300,
+                                     dataset="digits", base_dir=str(tiny.parent / "store")))
+    r = s.run()
+    study = optuna.load_study(study_name=r.study_name, storage=open_storage(None, s.config.base_dir, r.study_name))
+    assert [t.user_attrs["trained_on"] for t in study.get_trials()] == ["loaded-by-the-parent"] * 3
+    assert len(loads) == 1
