@@ -1,7 +1,10 @@
 """The identity of a search: what makes two runs one study.
 
 A study's trials are only comparable when they searched the same space (names, kinds,
-bounds, options) on the same data, for the same metric and direction, on the same backend.
+bounds, options) on the same data, for the same metric and direction, on the same backend,
+training the same model for the same epochs: `model` fingerprints everything a trial trains
+that is not searched (input, layers and their fixed arguments, loss, optimizer, the train
+settings that shape a run), so formatting and comments do not count but an edited fixed layer does.
 This module turns those into a JSON-able description and a short fingerprint, so the runner
 can decide to resume or start a new study, and the language server can match a study to the
 space the document has now, without importing any ML framework:
@@ -22,22 +25,28 @@ live here too, so the runner and the editor resolve metric, direction and datase
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from functools import singledispatch
 from typing import Any
 
 from compiler.codegen import BACKEND_ALIASES
 from compiler.datasets import default_dataset
 from compiler.metrics import metric_direction, validation_name
-from compiler.model import NetworkIR
+from compiler.model import CallValue, HPORef, LayerIR, NetworkIR, OptimizerIR
 from compiler.space import HPOParam
+from compiler.syntax import HPO
 from compiler.vocab import TARGET_METRICS, TRAIN_KEYS
 
-IDENTITY_VERSION = 1  # bump when the description's form changes (old studies then never match)
+IDENTITY_VERSION = 2  # bump when the description's form changes (old studies then never match)
 FINGERPRINT_LENGTH = 10
 DEFAULT_METRIC = TRAIN_KEYS["metric"].default  # "val_loss"
-IDENTITY_KEYS = ("space", "dataset", "metric", "direction", "backend")
+IDENTITY_KEYS = ("space", "dataset", "metric", "direction", "backend", "epochs", "model")
+# train settings that change what one trial computes (the others steer the search or name it)
+MODEL_TRAIN_KEYS = ("batch_size", "validation_split", "early_stopping", "patience", "min_delta", "shuffle")
+SEARCHED = "searched"  # the identity's `epochs` when train.epochs is itself searched
 
 
 class IdentityError(ValueError):
@@ -87,6 +96,69 @@ def space_dimensions(net: NetworkIR) -> list[dict[str, Any]]:
     return [param_dimension(p) for p in net.space or []]
 
 
+# ---------------------------------------------------------------------------- the fixed model
+
+
+def _position(field: str) -> bool:
+    """Fields of a syntax node that say where, or how, it is written, not what it means."""
+    return field in ("start", "end", "text") or field.endswith(("_start", "_end"))
+
+
+@singledispatch
+def _fixed(value: Any) -> Any:
+    """A value of the program as plain data, a searched value as the name of its dimension;
+    a syntax node (e.g. a schedule's Call) as its fields without positions or spelling."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {type(value).__name__: {f.name: _fixed(getattr(value, f.name))
+                                       for f in dataclasses.fields(value) if not _position(f.name)}}
+    return value
+
+
+@_fixed.register
+def _(value: HPO) -> Any:
+    return {"searched": value.kind}
+
+
+@_fixed.register
+def _(value: HPORef) -> Any:
+    return {"searched": value.param.name}
+
+
+@_fixed.register
+def _(value: CallValue) -> Any:
+    return {"call": value.name, "params": _fixed(value.params)}
+
+
+@_fixed.register
+def _(value: OptimizerIR) -> Any:
+    return {"optimizer": value.name, "params": _fixed(value.params)}
+
+
+@_fixed.register
+def _(value: LayerIR) -> Any:
+    return {"layer": value.name, "params": _fixed(value.params), "children": _fixed(value.children),
+            "choice": value.choice.name if value.choice is not None else None, "device": value.device}
+
+
+@_fixed.register(dict)
+def _(value: dict) -> Any:
+    return {str(k): _fixed(v) for k, v in value.items()}
+
+
+@_fixed.register(list)
+@_fixed.register(tuple)
+def _(value: list | tuple) -> Any:
+    return [_fixed(v) for v in value]
+
+
+def model_fingerprint(net: NetworkIR) -> str:
+    """A short hash of what a trial trains apart from the searched values (see the module doc)."""
+    train = {k: _fixed(net.train[k]) for k in MODEL_TRAIN_KEYS if k in net.train}
+    fixed = {"inputs": _fixed(net.inputs), "layers": _fixed(list(net.layers)), "loss": _fixed(net.loss),
+             "loss_params": _fixed(net.loss_params), "optimizer": _fixed(net.optimizer), "train": train}
+    return fingerprint(_plain(fixed))
+
+
 # ---------------------------------------------------------------------------- resolution
 
 
@@ -130,21 +202,31 @@ def resolve_dataset(net: NetworkIR, dataset: str | None = None, data: str | None
 
 
 def search_identity(dimensions: Iterable[Mapping[str, Any]], *, dataset: str, metric: str,
-                    direction: str, backend: str) -> dict[str, Any]:
+                    direction: str, backend: str, epochs: int | str, model: str) -> dict[str, Any]:
     """The JSON-able identity of a search (dimensions sorted by name: order does not matter)."""
+    space = sorted((_plain(dict(d)) for d in dimensions), key=lambda d: d["name"])
     return {
         "version": IDENTITY_VERSION,
-        "space": sorted((_plain(dict(d)) for d in dimensions), key=lambda d: d["name"]),
+        "space": space,
         "dataset": dataset,
         "metric": metric,
         "direction": direction,
         "backend": backend,
+        "epochs": SEARCHED if any(d["name"] == "train.epochs" for d in space) else epochs,
+        "model": model,
     }
+
+
+def resolve_epochs(net: NetworkIR, epochs: int | None = None) -> int:
+    """The argument (--epochs), else the train block's (when not searched), else the default."""
+    given = net.train.get("epochs")
+    return int(epochs or (given if isinstance(given, int) and not isinstance(given, bool) else None)
+               or TRAIN_KEYS["epochs"].default)
 
 
 def network_identity(net: NetworkIR, *, dataset: str | None = None, data: str | None = None,
                      metric: str | None = None, direction: str | None = None,
-                     backend: str | None = None,
+                     backend: str | None = None, epochs: int | None = None,
                      dimensions: Iterable[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The identity of searching `net` with these settings (unset ones resolved as the CLI
     does); `dimensions` replaces the network's own space (e.g. an API `search_space`)."""
@@ -152,7 +234,8 @@ def network_identity(net: NetworkIR, *, dataset: str | None = None, data: str | 
     return search_identity(space_dimensions(net) if dimensions is None else dimensions,
                            dataset=resolve_dataset(net, dataset, data), metric=m,
                            direction=resolve_direction(net.train, m, direction),
-                           backend=resolve_backend(backend))
+                           backend=resolve_backend(backend), epochs=resolve_epochs(net, epochs),
+                           model=model_fingerprint(net))
 
 
 def fingerprint(identity: Mapping[str, Any]) -> str:
@@ -175,7 +258,10 @@ def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     if old.get("version") != new.get("version"):
         out.append(f"identity version: {old.get('version')} -> {new.get('version')}")
     for key in IDENTITY_KEYS[1:]:
-        if old.get(key) != new.get(key):
+        if key == "model" and old.get(key) != new.get(key):
+            out.append("the network outside the search (fixed layers or arguments, loss, optimizer, "
+                       "or train settings)")
+        elif old.get(key) != new.get(key):
             out.append(f"{key}: {old.get(key)} -> {new.get(key)}")
     a = {d["name"]: d for d in old.get("space") or []}
     b = {d["name"]: d for d in new.get("space") or []}
@@ -194,6 +280,7 @@ def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 
 __all__ = [
     "DEFAULT_METRIC", "IDENTITY_VERSION", "IdentityError", "differences", "dimension",
-    "fingerprint", "network_identity", "param_dimension", "resolve_backend", "resolve_dataset",
-    "resolve_direction", "resolve_metric", "search_identity", "space_dimensions",
+    "fingerprint", "model_fingerprint", "network_identity", "param_dimension", "resolve_backend",
+    "resolve_dataset", "resolve_direction", "resolve_epochs", "resolve_metric", "search_identity",
+    "space_dimensions",
 ]

@@ -11,7 +11,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from compiler.identity import differences, fingerprint, resolve_dataset, search_identity
+from compiler.identity import (
+    differences,
+    fingerprint,
+    model_fingerprint,
+    resolve_dataset,
+    search_identity,
+)
 from runner.hpo.config import SearchConfig
 from runner.hpo.liveness import WORKER_ATTR, Heartbeat, fail_stale, heartbeat_dir, this_worker
 from runner.hpo.pruning import PruningCallback, make_pruner
@@ -66,7 +72,8 @@ class Search:
         if c.num_samples:
             dataset += f" (first {c.num_samples} samples)"
         self.identity = search_identity([d.identity() for d in self.dims], dataset=dataset,
-                                        metric=self.metric, direction=self.direction, backend=self.backend)
+                                        metric=self.metric, direction=self.direction, backend=self.backend,
+                                        epochs=c.epochs, model=model_fingerprint(self.network))
         self.fingerprint = fingerprint(self.identity)
         self.family = f"{self.path.stem}-{self.network.name}"
         self.study_name = c.study_name or f"{self.family}-{self.fingerprint}"
@@ -207,7 +214,8 @@ class Search:
         head = f"new study {self.study_name}"
         if not prior:
             return head
-        name, ident = prior[0]
+        # the closest earlier study (fewest differences; the newest of equals) says most
+        name, ident = min(prior, key=lambda p: len(differences(p[1], self.identity)))
         diffs = differences(ident, self.identity)
         shown = "; ".join(diffs[:4]) + (f"; and {len(diffs) - 4} more" if len(diffs) > 4 else "")
         return f"{head}: the search differs from study {name} ({shown})"

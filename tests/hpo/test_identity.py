@@ -55,6 +55,53 @@ def test_dataset_metric_and_backend_are_part_of_the_identity():
     assert network_identity(net, backend="torch") == base
 
 
+FIXED_EDITS = [
+    ("Output(10", "Output(12"),  # a fixed layer's argument
+    ('Dense(HPO(choice(16, 32)), activation="relu")', 'Dense(HPO(choice(16, 32)), activation="tanh")'),
+    ("    Output(10", "    Dense(12)\n    Output(10"),  # a layer added after the searched ones
+    ('loss: "sparse_categorical_crossentropy"', 'loss: "categorical_crossentropy"'),
+    ("Adam(learning_rate=", "Adam(beta_1=0.8, learning_rate="),
+    ("batch_size: 64", "batch_size: 32"),
+    ("validation_split: 0.2", "validation_split: 0.3"),
+    ("input: (8, 8, 1)", "input: (64,)"),
+]
+
+
+def test_the_network_outside_the_search_is_part_of_the_identity():
+    """An edited fixed layer (or loss, optimizer argument, batch size...) trains another model:
+    its trials are not comparable with the study's, which used to resume and mix them."""
+    _, net = _net()
+    base = network_identity(net, dataset="digits")  # (some edits change the default dataset)
+    for old, new in FIXED_EDITS:
+        assert old in TINY, old
+        _, edited = _net(TINY.replace(old, new, 1))
+        other = network_identity(edited, dataset="digits")
+        assert other["model"] != base["model"], new
+        assert differences(base, other) == ["the network outside the search (fixed layers or arguments, "
+                                            "loss, optimizer, or train settings)"], new
+
+
+def test_formatting_comments_and_search_settings_are_not_the_model():
+    _, net = _net()
+    base = network_identity(net)
+    for old, new in [("  layers:", "  # the layers\n  layers:"), ("Output(10, ", "Output( 10 ,"),
+                     ("1e-3", "0.001"), ("train { epochs: 2", 'train { trials: 40 search_method: "tpe" epochs: 2'),
+                     ("epochs: 2 ", "epochs: 2 seed: 7 pruner: \"median\" ")]:
+        assert old in TINY, old
+        _, edited = _net(TINY.replace(old, new, 1))
+        assert network_identity(edited) == base, new
+
+
+def test_epochs_are_part_of_the_identity_unless_searched():
+    _, net = _net()
+    base = network_identity(net)
+    assert base["epochs"] == 2
+    five = network_identity(net, epochs=5)
+    assert differences(base, five) == ["epochs: 2 -> 5"]
+    _, searched = _net(TINY.replace("epochs: 2", "epochs: HPO(choice(2, 4))"))
+    assert network_identity(searched)["epochs"] == network_identity(searched, epochs=5)["epochs"] == "searched"
+
+
 def test_identity_imports_no_framework():
     code = ("import sys, compiler.identity as i; heavy = {'torch', 'tensorflow', 'optuna', 'runner'};"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))")

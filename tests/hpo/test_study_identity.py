@@ -45,6 +45,24 @@ def test_edited_choice_values_start_a_new_study_and_say_why(tiny):
     assert len(r2.trials) == 1 and r2.best_params["layers[1].Dense.units"] in (64, 128)
 
 
+def test_an_edited_fixed_layer_or_other_epochs_start_a_new_study(tiny):
+    """The study used to resume and mix trials of two different models (or epoch counts)."""
+    r1 = _search(tiny).run()
+    tiny.write_text(TINY.replace("Output(10", "Dense(12)\n    Output(10", 1))
+    edited = _search(tiny)
+    assert edited.study_name != r1.study_name
+    assert edited.prepare() == [f"new study {edited.study_name}: the search differs from study {r1.study_name} "
+                                "(the network outside the search (fixed layers or arguments, loss, optimizer, "
+                                "or train settings))"]
+    tiny.write_text(TINY)
+    longer = Search(TINY, tiny, None, None, "random",
+                    SearchConfig(n_trials=1, seed=0, base_dir=str(tiny.parent / "store"), num_samples=300,
+                                 dataset="digits", track=False, epochs=3))
+    assert longer.study_name != r1.study_name
+    assert longer.prepare() == [f"new study {longer.study_name}: the search differs from study {r1.study_name} "
+                                "(epochs: 1 -> 3)"]
+
+
 def test_a_named_study_of_another_search_is_an_error_naming_the_differences(tiny):
     _search(tiny, study_name="mine").run()
     tiny.write_text(TINY.replace("choice(16, 32)", "choice(64, 128)"))
