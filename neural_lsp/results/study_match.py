@@ -5,8 +5,10 @@ A study is a network's when its recorded network name is the network's and its p
 the document's file (the runner records both, with the search's identity, as study
 attributes; older studies only have the runner's default name `<file stem>-<network>`).
 The space it searched is its recorded identity's (compiler.identity), else
-hpo_results.json's `dimensions`, else the distributions of its trials; only the space is
-compared (dataset, backend and metric are choices of the command, not of the document).
+hpo_results.json's `dimensions`, else the distributions of its trials. The space is
+compared, and the model outside it when the identity records one (an edited fixed layer is
+another study for the runner too); dataset, backend, metric and epochs are choices of the
+command, not of the document.
 When that differs from the document's space now, its numbers describe an earlier version of
 the network: the editor says so instead of showing them as current.
 """
@@ -131,7 +133,8 @@ def _show(form: tuple) -> str:
 
 
 def space_changes(net: Any, study: Study) -> list[str]:
-    """How the document's space differs from the study's, one line per parameter."""
+    """How the document's search differs from the study's: one line per parameter, and one
+    when the model outside the space changed."""
     mine = document_space(net)
     theirs, whole = study_space(study)
     if not theirs:
@@ -146,6 +149,13 @@ def space_changes(net: Any, study: Study) -> list[str]:
     for name in sorted(mine.keys() & theirs.keys()):
         if mine[name] != theirs[name]:
             out.append(f"{name}: {_show(theirs[name])} → {_show(mine[name])}")
+    ident = study.attr("identity")
+    if isinstance(ident, dict) and isinstance(ident.get("model"), str):
+        from compiler.identity import model_fingerprint
+
+        if model_fingerprint(net) != ident["model"]:
+            out.append("the network outside the search changed (fixed layers or arguments, loss, optimizer, "
+                       "or train settings)")
     return out
 
 

@@ -266,6 +266,21 @@ async def test_a_changed_space_says_the_study_is_for_an_earlier_version(searched
     assert any(t.startswith("best ") for t in await _lenses(client, uri))
 
 
+async def test_an_edited_fixed_layer_says_the_study_is_for_an_earlier_version(searched, client):
+    """The runner starts a new study for an edited fixed layer: the editor no longer shows the
+    old study's numbers as this network's either; formatting alone changes nothing."""
+    changed = TINY.replace("Output(10, ", "Dense(8)\n    Output(10, ")
+    uri = open_doc(client, TINY, _uri(searched, "tiny.neural"))
+    await _lenses(client, uri)
+    replace_all(client, uri, changed, 2)
+    titles = await _lenses(client, uri)
+    stale = [t for t in titles if "earlier version" in t]
+    assert len(stale) == 1 and "the network outside the search changed" in stale[0]
+    assert not any(t.startswith("best ") for t in titles)
+    replace_all(client, uri, "# reformatted\n" + TINY.replace("Output(10, ", "Output( 10 ,  "), 3)
+    assert any(t.startswith("best ") for t in await _lenses(client, uri))
+
+
 # ---------------------------------------------------------------------- insights
 async def _insights(client, uri: str, version: int = 1, timeout: float = 10.0):
     loop = asyncio.get_running_loop()
