@@ -2,9 +2,8 @@
 
 Reads a header and the search's spec from stdin (see runner.hpo.workers), imports the
 framework, then reads the search's tracking environment and data (captured and loaded once,
-by the parent) and
-runs one trial per ticket: it writes `ready` on its protocol channel and the parent answers
-`go` or `stop`. Plot requests go to the parent's helper as `plot ...` lines on the same
+by the parent) and runs one trial per ticket: it writes `ready` on its protocol channel and
+the parent answers `go` or `stop`. Plot requests go to the parent's helper as `plot ...` lines on the same
 channel. Anything the trials print goes to stderr; stdout is the protocol channel only.
 """
 
