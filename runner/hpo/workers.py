@@ -12,9 +12,10 @@ Tracking is shared the same way as in one process: the parent captures the envir
 draws every worker's plots (a worker writes `plot render|final DIR` on its channel).
 
 The data is loaded once too, by the parent while the workers import their framework, and
-sent with the environment: a worker then never imports the loader's libraries (scikit-learn
-for the bundled sets: ~2 s of CPU per worker, on the first trial's path), and the parent has
-them for the importances at the end. A dataset over SHIP_LIMIT_BYTES is loaded by each worker.
+sent with the environment: a worker then never loads it again (for a data file, or a set
+without its own reader, each worker importing the loader's libraries on its first trial's
+path). A dataset over SHIP_LIMIT_BYTES is loaded by each worker. The parent also imports what
+the importances at the end need (scikit-learn) while the workers start, not after the last trial.
 
 Workers die with their parent (PR_SET_PDEATHSIG on Linux, and a parent check), and on
 SIGTERM/SIGINT they end their trial FAIL and its experiment `interrupted`.
@@ -22,12 +23,14 @@ SIGTERM/SIGINT they end their trial FAIL and its experiment `interrupted`.
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -113,6 +116,10 @@ def run_parallel(search: Any, study: Any, n: int, reporter) -> None:
     deadline = time.monotonic() + search.timeout if search.timeout else None
     seed = search.config.seed
     workers = [Worker(i, spec, threads, None if seed is None else seed + i) for i in range(k)]
+    # what the results need at the end (optuna.importance: scikit-learn, ~1 s), imported while
+    # this process mostly waits for the workers to start, not after the last trial
+    threading.Thread(target=importlib.import_module, args=("optuna.importance",), daemon=True,
+                     name="neural-warm-importance").start()
     session = None
     sel = selectors.DefaultSelector()
     issued = 0

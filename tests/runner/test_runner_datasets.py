@@ -60,6 +60,44 @@ def test_tabular_sets_are_standardised(name, shape, classes):
     assert ds.class_names is not None and len(ds.class_names) == classes
 
 
+BUNDLED = ("digits", "iris", "wine", "breast_cancer")
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_sets_read_directly_equal_scikit_learns_loaders(name, monkeypatch):
+    from runner.data import bundled
+
+    fast = load_dataset(name)
+    monkeypatch.setattr(bundled, "_data_file", lambda _name: None)  # scikit-learn's own loader
+    ref = load_dataset(name)
+    assert fast.x.dtype == ref.x.dtype and np.array_equal(fast.x, ref.x)
+    assert fast.y.dtype == ref.y.dtype and np.array_equal(fast.y, ref.y)
+    assert (fast.num_classes, fast.class_names) == (ref.num_classes, ref.class_names)
+
+
+def test_a_bundled_set_loads_without_importing_scikit_learn():
+    """Its import (pandas, scipy.stats) was about a second of every small run's start-up."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from runner.data import load_dataset\n"
+            "for n in ('digits', 'iris', 'wine', 'breast_cancer'): load_dataset(n)\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'pandas', 'scipy'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("damage", [b"", b"150,4,a,b,c\n5.1,3.5\n", b"not,a,header\n"])
+def test_a_bundled_file_not_in_the_expected_form_falls_back_to_scikit_learn(damage, monkeypatch, tmp_path):
+    from runner.data import bundled
+
+    bad = tmp_path / "iris.csv"
+    bad.write_bytes(damage)
+    monkeypatch.setattr(bundled, "_data_file", lambda _name: bad)
+    got = load_dataset("iris")
+    assert got.x.shape == (150, 4) and got.class_names == ("setosa", "versicolor", "virginica")
+
+
 def test_names_are_forgiving_about_case_and_dashes():
     assert load_dataset("Breast-Cancer").name == "breast_cancer"
     assert load_dataset("IRIS").name == "iris"
