@@ -47,6 +47,7 @@ IDENTITY_KEYS = ("space", "dataset", "metric", "direction", "backend", "epochs",
 # train settings that change what one trial computes (the others steer the search or name it)
 MODEL_TRAIN_KEYS = ("batch_size", "validation_split", "early_stopping", "patience", "min_delta", "shuffle")
 SEARCHED = "searched"  # the identity's `epochs` when train.epochs is itself searched
+MODEL_PARTS = "fixed layers or arguments, loss, optimizer, or train settings"  # what `model` covers, in words
 
 
 class IdentityError(ValueError):
@@ -259,8 +260,7 @@ def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
         out.append(f"identity version: {old.get('version')} -> {new.get('version')}")
     for key in IDENTITY_KEYS[1:]:
         if key == "model" and old.get(key) != new.get(key):
-            out.append("the network outside the search (fixed layers or arguments, loss, optimizer, "
-                       "or train settings)")
+            out.append(f"the network outside the search ({MODEL_PARTS})")
         elif old.get(key) != new.get(key):
             out.append(f"{key}: {old.get(key)} -> {new.get(key)}")
     a = {d["name"]: d for d in old.get("space") or []}
@@ -279,7 +279,7 @@ def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 
 
 __all__ = [
-    "DEFAULT_METRIC", "IDENTITY_VERSION", "IdentityError", "differences", "dimension",
+    "DEFAULT_METRIC", "IDENTITY_VERSION", "MODEL_PARTS", "IdentityError", "differences", "dimension",
     "fingerprint", "model_fingerprint", "network_identity", "param_dimension", "resolve_backend",
     "resolve_dataset", "resolve_direction", "resolve_epochs", "resolve_metric", "search_identity",
     "space_dimensions",

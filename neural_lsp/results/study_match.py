@@ -15,7 +15,9 @@ the network: the editor says so instead of showing them as current.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,9 +134,10 @@ def _show(form: tuple) -> str:
     return f"{kind}{scale} [{lo:g}, {hi:g}]" + (f" step {step:g}" if step not in (None, 1.0) else "")
 
 
-def space_changes(net: Any, study: Study) -> list[str]:
+def space_changes(net: Any, study: Study, model: Callable[[], str]) -> list[str]:
     """How the document's search differs from the study's: one line per parameter, and one
-    when the model outside the space changed."""
+    when the model outside the space changed (`model()`: the document's model fingerprint,
+    asked only of a study that records one)."""
     mine = document_space(net)
     theirs, whole = study_space(study)
     if not theirs:
@@ -151,11 +154,10 @@ def space_changes(net: Any, study: Study) -> list[str]:
             out.append(f"{name}: {_show(theirs[name])} → {_show(mine[name])}")
     ident = study.attr("identity")
     if isinstance(ident, dict) and isinstance(ident.get("model"), str):
-        from compiler.identity import model_fingerprint
+        from compiler.identity import MODEL_PARTS
 
-        if model_fingerprint(net) != ident["model"]:
-            out.append("the network outside the search changed (fixed layers or arguments, loss, optimizer, "
-                       "or train settings)")
+        if model() != ident["model"]:
+            out.append(f"the network outside the search changed ({MODEL_PARTS})")
     return out
 
 
@@ -163,9 +165,12 @@ def match(view: View, net: Any, path: str | None) -> Match:
     """The study to show for a network, or the stale one and what changed."""
     mine = [s for s in view.studies if belongs(s, net.name, path)]
     mine.sort(key=lambda s: max([s.updated, *(t.end or t.start or 0 for t in s.trials)]), reverse=True)
+    from compiler.identity import model_fingerprint
+
     m = Match()
+    model = functools.cache(lambda: model_fingerprint(net))  # once per network, for any number of studies
     for s in mine:
-        changes = space_changes(net, s)
+        changes = space_changes(net, s, model)
         if not changes:
             m.study = s
             return m

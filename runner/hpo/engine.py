@@ -215,8 +215,7 @@ class Search:
         if not prior:
             return head
         # the closest earlier study (fewest differences; the newest of equals) says most
-        name, ident = min(prior, key=lambda p: len(differences(p[1], self.identity)))
-        diffs = differences(ident, self.identity)
+        name, diffs = min(((n, differences(ident, self.identity)) for n, ident in prior), key=lambda p: len(p[1]))
         shown = "; ".join(diffs[:4]) + (f"; and {len(diffs) - 4} more" if len(diffs) > 4 else "")
         return f"{head}: the search differs from study {name} ({shown})"
 

@@ -249,13 +249,18 @@ async def test_apply_best_values_writes_what_the_search_wrote(searched, client):
 
 
 # ---------------------------------------------------------------------- stale
-async def test_a_changed_space_says_the_study_is_for_an_earlier_version(searched, client):
-    changed = TINY.replace("choice(16, 32)", "choice(16, 64)")
+async def _edited(client, searched, changed: str) -> tuple[str, list[str], list[str]]:
+    """Open the searched program, replace it with `changed`: (uri, lens titles, the stale ones)."""
     uri = open_doc(client, TINY, _uri(searched, "tiny.neural"))
     await _lenses(client, uri)
     replace_all(client, uri, changed, 2)
     titles = await _lenses(client, uri)
-    stale = [t for t in titles if "earlier version" in t]
+    return uri, titles, [t for t in titles if "earlier version" in t]
+
+
+async def test_a_changed_space_says_the_study_is_for_an_earlier_version(searched, client):
+    changed = TINY.replace("choice(16, 32)", "choice(16, 64)")
+    uri, titles, stale = await _edited(client, searched, changed)
     assert len(stale) == 1 and stale[0].startswith("study tiny-Tiny")
     assert "layers[1].Dense.units: choice 16, 32 → choice 16, 64" in stale[0]
     assert not any(t.startswith("best ") for t in titles), "no stale numbers shown as current"
@@ -269,12 +274,7 @@ async def test_a_changed_space_says_the_study_is_for_an_earlier_version(searched
 async def test_an_edited_fixed_layer_says_the_study_is_for_an_earlier_version(searched, client):
     """The runner starts a new study for an edited fixed layer: the editor no longer shows the
     old study's numbers as this network's either; formatting alone changes nothing."""
-    changed = TINY.replace("Output(10, ", "Dense(8)\n    Output(10, ")
-    uri = open_doc(client, TINY, _uri(searched, "tiny.neural"))
-    await _lenses(client, uri)
-    replace_all(client, uri, changed, 2)
-    titles = await _lenses(client, uri)
-    stale = [t for t in titles if "earlier version" in t]
+    uri, titles, stale = await _edited(client, searched, TINY.replace("Output(10, ", "Dense(8)\n    Output(10, "))
     assert len(stale) == 1 and "the network outside the search changed" in stale[0]
     assert not any(t.startswith("best ") for t in titles)
     replace_all(client, uri, "# reformatted\n" + TINY.replace("Output(10, ", "Output( 10 ,  "), 3)
